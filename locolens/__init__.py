@@ -1,0 +1,17 @@
+"""locolens: gait and locomotion biomechanics analysis for LocoHub-standard datasets in JupyterLab.
+
+The Python package ships the prebuilt JupyterLab extension (``share/jupyter/labextensions/locolens``).
+"""
+
+try:
+    from ._version import __version__
+except ImportError:  # pragma: no cover - only in a source tree that was never built
+    import warnings
+
+    warnings.warn("Importing 'locolens' outside a proper installation.")
+    __version__ = "dev"
+
+
+def _jupyter_labextension_paths():
+    """Tell JupyterLab where the prebuilt extension lives."""
+    return [{"src": "labextension", "dest": "locolens"}]

@@ -1,0 +1,59 @@
+/**
+ * Byte source over a local file (Node only: CLI, tests, benchmarks, worker_threads).
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+
+import { LocolensError } from '../errors';
+import type { IByteSource, IByteSourceStats } from './byte-source';
+
+/** A local file read by offset. */
+export class NodeFileSource implements IByteSource {
+  private constructor(
+    readonly name: string,
+    readonly size: number,
+    private readonly handle: FileHandle
+  ) {}
+
+  readonly stats: IByteSourceStats = { bytesRead: 0, requests: 0 };
+
+  /** Open `path`; a missing file or a folder is a clear LocolensError. */
+  static async open(path: string): Promise<NodeFileSource> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new LocolensError('file-not-found', `${path}: no such file`);
+      }
+      throw new LocolensError('io-error', `${path}: cannot open (${code ?? String(error)})`);
+    }
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      await handle.close();
+      throw new LocolensError('io-error', `${path}: not a regular file`);
+    }
+    return new NodeFileSource(path, info.size, handle);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = Math.min(this.size, offset + length);
+    const count = Math.max(0, end - offset);
+    const buffer = new Uint8Array(count);
+    let done = 0;
+    while (done < count) {
+      const { bytesRead } = await this.handle.read(buffer, done, count - done, offset + done);
+      if (bytesRead === 0) {
+        throw new LocolensError('io-error', `${this.name}: file shrank while reading`);
+      }
+      done += bytesRead;
+    }
+    this.stats.bytesRead += count;
+    this.stats.requests += 1;
+    return buffer;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The parquet footer, read without decoding any data: schema, row groups, codecs, statistics.
+ *
+ * #### Notes
+ * hyparquet parses the thrift footer in plain JS (a few kB read at the end of the file);
+ * parquet-wasm's metadata API does not expose column statistics (null counts), which the
+ * conformance report needs.
+ */
+import { parquetMetadataAsync, type FileMetaData, type SchemaElement } from 'hyparquet';
+
+import { LocolensError } from '../errors';
+import { asyncBufferView, type IByteSource } from '../io/byte-source';
+
+/** How many bytes at the end of the file the first footer read fetches. */
+export const FOOTER_INITIAL_READ = 64 * 1024;
+
+/** A column of the file as a person reads it. */
+export interface IColumnInfo {
+  name: string;
+  /** Parquet physical type, e.g. DOUBLE, BYTE_ARRAY. */
+  physicalType: string;
+  /** Friendly type: float32, float64, int32, int64, string, bool, other. */
+  type: ColumnType;
+  /** Whether the column may hold nulls. */
+  nullable: boolean;
+  /** Nulls over all row groups (from statistics; undefined when a row group has none). */
+  nullCount?: number;
+  /** Compressed bytes over all row groups. */
+  compressedBytes: number;
+  /** Uncompressed bytes over all row groups. */
+  uncompressedBytes: number;
+  /** Codecs used by its column chunks. */
+  codecs: string[];
+  /** Whether a dictionary encoding is used by any chunk. */
+  dictionaryEncoded: boolean;
+}
+
+/** Friendly column types. */
+export type ColumnType = 'float32' | 'float64' | 'int32' | 'int64' | 'string' | 'bool' | 'other';
+
+/** A row group of the file. */
+export interface IRowGroupInfo {
+  index: number;
+  numRows: number;
+  /** First row of the group in the file. */
+  firstRow: number;
+  compressedBytes: number;
+}
+
+/** Everything the footer tells about a file. */
+export interface IParquetFileInfo {
+  name: string;
+  sizeBytes: number;
+  numRows: number;
+  createdBy?: string;
+  columns: IColumnInfo[];
+  rowGroups: IRowGroupInfo[];
+  /** Distinct codecs used over the file. */
+  compression: string[];
+  /** Key/value metadata (e.g. pandas or locolens generator metadata), values truncated. */
+  keyValue: Record<string, string>;
+  /** Footer length in bytes (thrift + 8). */
+  footerBytes: number;
+}
+
+/**
+ * Read and check the footer of a parquet file.
+ *
+ * @throws LocolensError `empty-file`, `not-parquet`, `corrupt-parquet` or `unsupported-parquet`.
+ */
+export async function readParquetFooter(source: IByteSource): Promise<IParquetFileInfo> {
+  if (source.size === 0) {
+    throw new LocolensError('empty-file', `${source.name}: the file is empty (0 bytes)`);
+  }
+  if (source.size < 12) {
+    throw new LocolensError('not-parquet', `${source.name}: not a parquet file (only ${source.size} bytes)`);
+  }
+  const head = await source.read(0, 4);
+  if (!isMagic(head)) {
+    throw new LocolensError('not-parquet', `${source.name}: not a parquet file (no PAR1 header)`);
+  }
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(asyncBufferView(source), {
+      initialFetchSize: Math.min(FOOTER_INITIAL_READ, source.size)
+    });
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    if (/footer != PAR1/.test(text)) {
+      throw new LocolensError(
+        'corrupt-parquet',
+        `${source.name}: the parquet footer is missing; the file is truncated or damaged`
+      );
+    }
+    throw new LocolensError('corrupt-parquet', `${source.name}: the parquet footer cannot be read (${text})`);
+  }
+  return describeFooter(source, metadata);
+}
+
+function isMagic(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31;
+}
+
+function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFileInfo {
+  const leaves = metadata.schema.slice(1);
+  if (leaves.some(element => (element.num_children ?? 0) > 0)) {
+    throw new LocolensError(
+      'unsupported-parquet',
+      `${source.name}: nested columns are not part of the locomotion standard (flat columns expected)`
+    );
+  }
+  const columns: IColumnInfo[] = leaves.map(element => ({
+    name: element.name,
+    physicalType: element.type ?? 'GROUP',
+    type: friendlyType(element),
+    nullable: element.repetition_type !== 'REQUIRED',
+    compressedBytes: 0,
+    uncompressedBytes: 0,
+    codecs: [],
+    dictionaryEncoded: false,
+    nullCount: 0
+  }));
+  const byName = new Map(columns.map(column => [column.name, column]));
+  const rowGroups: IRowGroupInfo[] = [];
+  let firstRow = 0;
+  metadata.row_groups.forEach((group, index) => {
+    const numRows = Number(group.num_rows);
+    let compressed = 0;
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data;
+      if (!meta) {
+        continue;
+      }
+      const column = byName.get(meta.path_in_schema.join('.'));
+      const size = Number(meta.total_compressed_size);
+      compressed += size;
+      if (!column) {
+        continue;
+      }
+      column.compressedBytes += size;
+      column.uncompressedBytes += Number(meta.total_uncompressed_size);
+      if (!column.codecs.includes(meta.codec)) {
+        column.codecs.push(meta.codec);
+      }
+      if (meta.dictionary_page_offset !== undefined || meta.encodings.includes('RLE_DICTIONARY')) {
+        column.dictionaryEncoded = true;
+      }
+      const nulls = meta.statistics?.null_count;
+      if (nulls === undefined || column.nullCount === undefined) {
+        column.nullCount = undefined;
+      } else {
+        column.nullCount += Number(nulls);
+      }
+    }
+    rowGroups.push({ index, numRows, firstRow, compressedBytes: compressed });
+    firstRow += numRows;
+  });
+  const compression = [...new Set(columns.flatMap(column => column.codecs))].sort();
+  const keyValue: Record<string, string> = {};
+  for (const entry of metadata.key_value_metadata ?? []) {
+    if (entry.key === 'ARROW:schema') {
+      continue;
+    }
+    keyValue[entry.key] = (entry.value ?? '').slice(0, 2000);
+  }
+  return {
+    name: source.name,
+    sizeBytes: source.size,
+    numRows: Number(metadata.num_rows),
+    createdBy: metadata.created_by,
+    columns,
+    rowGroups,
+    compression,
+    keyValue,
+    footerBytes: metadata.metadata_length + 8
+  };
+}
+
+function friendlyType(element: SchemaElement): ColumnType {
+  switch (element.type) {
+    case 'FLOAT':
+      return 'float32';
+    case 'DOUBLE':
+      return 'float64';
+    case 'INT32':
+      return 'int32';
+    case 'INT64':
+      return 'int64';
+    case 'BOOLEAN':
+      return 'bool';
+    case 'BYTE_ARRAY':
+      return element.converted_type === 'UTF8' || element.logical_type?.type === 'STRING' ? 'string' : 'other';
+    default:
+      return 'other';
+  }
+}

@@ -7,8 +7,10 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.test.json' }]
+    '^.+\\.tsx?$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }]
   },
   testMatch: ['<rootDir>/src/**/__tests__/**/*.spec.ts'],
-  testTimeout: 60000
+  roots: ['<rootDir>/src'],
+  testTimeout: 60000,
+  globalSetup: '<rootDir>/test/global-setup.mjs'
 };

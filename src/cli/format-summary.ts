@@ -2,18 +2,7 @@
  * The dataset summary as a readable text report (the CLI without --json).
  */
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
-
-/** Format bytes as a short human number. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
-}
+import { formatBytes } from '../core/format';
 
 /** Lay out rows as aligned columns. */
 export function table(header: string[], rows: Array<Array<string | number>>): string {

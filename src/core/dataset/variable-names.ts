@@ -171,6 +171,9 @@ export function parseVariableName(name: string): ParsedVariableName {
   if (!(MOTIONS as readonly string[]).includes(motion)) {
     return { ok: false, reason: `unknown motion "${motion}"` };
   }
+  if (body === 'ankle' && motion === 'flexion') {
+    return { ok: false, reason: 'ankle flexion was renamed ankle dorsiflexion in the standard' };
+  }
   if (!(measurement in MEASUREMENT_UNITS)) {
     return { ok: false, reason: `unknown measurement "${measurement}"` };
   }

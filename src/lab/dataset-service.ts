@@ -1,0 +1,129 @@
+/**
+ * The browser side of the dataset service: Contents API for listing and file identity,
+ * `/files/` with Range requests for bytes, a pool of decode workers for the work.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { Contents, ServerConnection } from '@jupyterlab/services';
+import { Signal } from '@lumino/signaling';
+
+import type { IDatasetSummary } from '../core/dataset/dataset-summary';
+import { inspectDataset } from '../core/dataset/inspect-dataset';
+import { LocolensError } from '../core/errors';
+import type { SourceSpec } from '../core/io/byte-source';
+import { createBrowserPool } from '../core/pool/browser-pool';
+import type { IPoolStats, WorkerPool } from '../core/pool/worker-pool';
+import type { ILocolensDatasets, IParquetFileEntry } from './tokens';
+
+/** Implementation of ILocolensDatasets. */
+export class DatasetService implements ILocolensDatasets {
+  constructor(
+    private readonly contents: Contents.IManager,
+    private readonly serverSettings: ServerConnection.ISettings
+  ) {}
+
+  private pool: WorkerPool | null = null;
+  private poolSize = 0;
+  private readonly summaries = new Map<string, Promise<IDatasetSummary>>();
+  private readonly configuredSignal = new Signal<this, void>(this);
+
+  get configured(): Signal<this, void> {
+    return this.configuredSignal;
+  }
+
+  get poolStats(): IPoolStats {
+    return this.pool?.poolStats ?? { size: this.poolSize, busy: 0, queued: 0, tasksDone: 0, restarts: 0 };
+  }
+
+  /** Set the number of workers (0 = one per logical core, at most 8); restarts the pool. */
+  setPoolSize(size: number): void {
+    if (size === this.poolSize) {
+      return;
+    }
+    this.poolSize = size;
+    this.pool?.dispose();
+    this.pool = null;
+    this.configuredSignal.emit();
+  }
+
+  async inspect(path: string, options: { scanValues?: boolean } = {}): Promise<IDatasetSummary> {
+    const spec = await this.specFor(path);
+    const key = `${spec.kind === 'http' ? `${spec.url}@${spec.version}:${spec.size}` : path}|${options.scanValues ? 'scan' : ''}`;
+    let summary = this.summaries.get(key);
+    if (!summary) {
+      summary = inspectDataset(this.workers(), spec, options);
+      this.summaries.set(key, summary);
+      summary.catch(() => this.summaries.delete(key));
+    }
+    return summary;
+  }
+
+  async listParquetFiles(folder: string, limit = 2000): Promise<IParquetFileEntry[]> {
+    const found: IParquetFileEntry[] = [];
+    const pending = [folder.replace(/^\/+|\/+$/g, '')];
+    while (pending.length && found.length < limit) {
+      const dir = pending.shift()!;
+      let listing: Contents.IModel;
+      try {
+        listing = await this.contents.get(dir, { content: true });
+      } catch (error) {
+        if (dir === pending[0] || found.length === 0) {
+          throw new LocolensError('file-not-found', `folder "${dir || '/'}" cannot be listed (${String(error)})`);
+        }
+        continue;
+      }
+      if (listing.type !== 'directory') {
+        throw new LocolensError('bad-argument', `"${dir}" is not a folder`);
+      }
+      for (const item of listing.content as Contents.IModel[]) {
+        if (item.name.startsWith('.')) {
+          continue;
+        }
+        if (item.type === 'directory') {
+          pending.push(item.path);
+        } else if (item.name.toLowerCase().endsWith('.parquet')) {
+          found.push({ path: item.path, name: item.name, size: item.size ?? 0, lastModified: item.last_modified });
+        }
+      }
+    }
+    return found.sort((a, b) => a.path.localeCompare(b.path)).slice(0, limit);
+  }
+
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
+  }
+
+  private workers(): WorkerPool {
+    if (!this.pool || this.pool.isDisposed) {
+      this.pool = createBrowserPool(this.poolSize > 0 ? this.poolSize : undefined);
+    }
+    return this.pool;
+  }
+
+  /** Where the worker reads the file: `/files/<path>` with the server's token, and its identity. */
+  private async specFor(path: string): Promise<SourceSpec> {
+    let model: Contents.IModel;
+    try {
+      model = await this.contents.get(path, { content: false });
+    } catch {
+      throw new LocolensError('file-not-found', `${path}: no such file on the server`);
+    }
+    if (model.type === 'directory') {
+      throw new LocolensError('bad-argument', `${path} is a folder`);
+    }
+    const settings = this.serverSettings;
+    const url = URLExt.join(settings.baseUrl, 'files', URLExt.encodeParts(model.path));
+    const headers: Record<string, string> = {};
+    if (settings.token) {
+      headers.Authorization = `token ${settings.token}`;
+    }
+    return {
+      kind: 'http',
+      url: new URL(url, location.href).href,
+      name: model.path,
+      size: model.size ?? undefined,
+      version: model.last_modified,
+      headers
+    };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Services that cross locolens plugins.
+ */
+import { Token } from '@lumino/coreutils';
+import type { ISignal } from '@lumino/signaling';
+
+import type { IDatasetSummary } from '../core/dataset/dataset-summary';
+import type { IPoolStats } from '../core/pool/worker-pool';
+
+/** A parquet file on the Jupyter server. */
+export interface IParquetFileEntry {
+  /** Path from the server root. */
+  path: string;
+  name: string;
+  size: number;
+  lastModified: string;
+}
+
+/**
+ * Dataset summaries of parquet files on the Jupyter server, decoded off the main thread.
+ */
+export interface ILocolensDatasets {
+  /**
+   * The summary of a file (footer and key columns only, through HTTP Range reads).
+   *
+   * @param path - path from the server root.
+   * @param options.scanValues - also count NaN values in every variable (reads most of the file).
+   */
+  inspect(path: string, options?: { scanValues?: boolean }): Promise<IDatasetSummary>;
+  /** The .parquet files below `folder` (recursively, hidden folders skipped), sorted by path. */
+  listParquetFiles(folder: string, limit?: number): Promise<IParquetFileEntry[]>;
+  /** Statistics of the decode worker pool. */
+  readonly poolStats: IPoolStats;
+  /** Emitted when the pool size setting changes. */
+  readonly configured: ISignal<ILocolensDatasets, void>;
+}
+
+/** The dataset service token. */
+export const ILocolensDatasets = new Token<ILocolensDatasets>(
+  'locolens:ILocolensDatasets',
+  'Dataset summaries of parquet files on the Jupyter server, decoded in a pool of Web Workers.'
+);

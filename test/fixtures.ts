@@ -1,0 +1,62 @@
+/**
+ * Paths and golden data of the pyarrow-written fixtures (made by test/global-setup.mjs).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Folder of the fixtures. */
+export const FIXTURES = join(process.cwd(), 'test-data', 'fixtures');
+
+/** Path of one fixture. */
+export function fixture(name: string): string {
+  return join(FIXTURES, name);
+}
+
+/** What pyarrow says about each fixture (scripts/generate_dataset.py, manifest.json). */
+export interface IManifestEntry {
+  valid_parquet: boolean;
+  size_bytes: number;
+  rows: number;
+  row_groups: number;
+  row_group_rows: number[];
+  compression: string[];
+  columns: string[];
+  dtypes: Record<string, string>;
+  variables: string[];
+  null_counts: Record<string, number>;
+  nan_counts: Record<string, number>;
+  phase_column: string | null;
+  blocks: Array<{ subject: string; task: string; task_ids: string[]; row_start: number; rows: number; cycles: number }>;
+  subjects: string[];
+  tasks: string[];
+  task_ids: Record<string, string[]>;
+  cycles: Record<string, Record<string, number>>;
+}
+
+/** The manifest of all fixtures. */
+export function manifest(): Record<string, IManifestEntry> {
+  return JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')).files;
+}
+
+/** Golden column values computed with numpy. */
+export type ExpectedColumn =
+  | { kind: 'numeric'; count: number; missing: number; nansum: number; first: Array<number | null> }
+  | { kind: 'string'; count: number; distinct: Array<string | null>; nulls: number };
+
+/** Golden values of all readable fixtures. */
+export function expectedValues(): Record<string, Record<string, ExpectedColumn>> {
+  return JSON.parse(readFileSync(join(FIXTURES, 'expected-values.json'), 'utf8'));
+}
+
+/** The readable, standard-shaped fixtures. */
+export const GOOD_FIXTURES = [
+  'tiny_snappy.parquet',
+  'tiny_zstd.parquet',
+  'tiny_gzip.parquet',
+  'tiny_none.parquet',
+  'multi_rowgroup.parquet',
+  'dictionary_strings.parquet',
+  'with_nans.parquet',
+  'one_cycle.parquet',
+  'many_cycles.parquet'
+];

@@ -36,6 +36,8 @@ module.exports = {
     command: `${process.env.LOCOLENS_JUPYTER || '../.venv/bin/jupyter'} lab --config jupyter_server_test_config.py --port ${port}`,
     url: `http://localhost:${port}/lab`,
     timeout: 120000,
+    stdout: 'ignore',
+    stderr: process.env.LOCOLENS_UI_VERBOSE ? 'pipe' : 'ignore',
     reuseExistingServer: !process.env.CI
   }
 };

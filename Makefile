@@ -1,0 +1,69 @@
+# locolens: two commands for a new machine.
+#   make lab    build everything, write the demo dataset, start JupyterLab with locolens
+#   make test   install what the tests need (Debian's chromium too) and run jest, pytest and Galata
+# Needs: Python >= 3.9 with venv, Node >= 20.19 with npm; apt-get (root or sudo) for chromium.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+CHROMIUM ?= /usr/bin/chromium
+DATA := data
+DEMO := $(DATA)/locolens_demo_phase.parquet
+UI_DATA := ui-tests/.galata-data
+PORT ?= 8888
+
+.PHONY: lab test install build demo test-js test-py test-ui chromium ui-data bench-data clean
+
+lab: install demo
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(DATA) --port=$(PORT)
+
+test: install chromium ui-tests/node_modules ui-data
+	npm test
+	$(BIN)/python -m pytest -q tests/python
+	cd ui-tests && JUPYTERLAB_GALATA_ROOT_DIR=$(CURDIR)/$(UI_DATA) LOCOLENS_CHROMIUM=$(CHROMIUM) npx playwright test
+
+# --- pieces -------------------------------------------------------------------------------
+
+$(BIN)/jupyter: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+ui-tests/node_modules: ui-tests/package.json ui-tests/package-lock.json
+	cd ui-tests && npm ci --no-audit --no-fund
+	touch $@
+
+build: $(BIN)/jupyter node_modules/.package-lock.json
+	npm run build
+
+# The Python package in development mode, with the labextension linked into the venv.
+install: build
+	$(BIN)/python -m pip install -q --no-build-isolation --no-deps -e .
+	$(BIN)/jupyter labextension develop --overwrite .
+
+demo: $(BIN)/jupyter
+	$(BIN)/python scripts/generate_dataset.py --preset demo --out $(DATA)/
+
+bench-data: $(BIN)/jupyter
+	$(BIN)/python scripts/generate_dataset.py --preset bench --out $(DATA)/
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+# The server root of the Galata tests: the demo file and the pyarrow-written fixtures.
+ui-data: demo
+	mkdir -p $(UI_DATA)/fixtures
+	ln -f $(DEMO) $(UI_DATA)/ 2>/dev/null || cp $(DEMO) $(UI_DATA)/
+	$(BIN)/python scripts/generate_dataset.py --preset fixtures --out $(UI_DATA)/fixtures > /dev/null
+
+clean:
+	rm -rf lib dist tsconfig.tsbuildinfo locolens/labextension locolens/_version.py test-data $(UI_DATA) ui-tests/test-results

@@ -19,9 +19,7 @@ lab: install demo
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(DATA) --port=$(PORT)
 
 test: install chromium ui-tests/node_modules ui-data
-	npm test
-	$(BIN)/python -m pytest -q tests/python
-	cd ui-tests && JUPYTERLAB_GALATA_ROOT_DIR=$(CURDIR)/$(UI_DATA) LOCOLENS_CHROMIUM=$(CHROMIUM) npx playwright test
+	JUPYTERLAB_GALATA_ROOT_DIR=$(CURDIR)/$(UI_DATA) LOCOLENS_CHROMIUM=$(CHROMIUM) scripts/run-tests.sh
 
 # --- pieces -------------------------------------------------------------------------------
 

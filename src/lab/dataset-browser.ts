@@ -92,14 +92,21 @@ class ParquetFileList extends Widget {
 
 /** The dataset browser panel. */
 export class DatasetBrowser extends SplitPanel {
-  constructor(private readonly datasets: ILocolensDatasets) {
+  /**
+   * @param datasets - the dataset service.
+   * @param openInMainArea - opens a file's summary as a main-area document.
+   */
+  constructor(
+    private readonly datasets: ILocolensDatasets,
+    openInMainArea?: (path: string) => void
+  ) {
     super({ orientation: 'vertical', spacing: 4 });
     this.id = 'locolens-dataset-browser';
     this.addClass('locolens-dataset-browser');
     this.title.icon = locolensIcon;
     this.title.caption = 'locolens datasets';
     this.fileList = new ParquetFileList(entry => void this.summary.load(entry.path));
-    this.summary = new DatasetSummaryView(datasets);
+    this.summary = new DatasetSummaryView(datasets, openInMainArea);
     const refresh = h('button', { class: 'jp-ToolbarButtonComponent locolens-refresh', title: 'Refresh the file list', 'aria-label': 'Refresh' });
     refreshIcon.element({ container: refresh, tag: 'span' });
     refresh.addEventListener('click', () => void this.refresh());

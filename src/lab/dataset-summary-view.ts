@@ -25,7 +25,14 @@ const GROUPINGS: Array<[Grouping, string]> = [
 
 /** Shows the summary of one file, loading it through the dataset service. */
 export class DatasetSummaryView extends Widget {
-  constructor(private readonly datasets: ILocolensDatasets) {
+  /**
+   * @param datasets - the dataset service.
+   * @param openInMainArea - when given, the header offers to open the file in the main area.
+   */
+  constructor(
+    private readonly datasets: ILocolensDatasets,
+    private readonly openInMainArea?: (path: string) => void
+  ) {
     super();
     this.addClass('locolens-summary');
     this.node.tabIndex = -1;
@@ -90,7 +97,8 @@ export class DatasetSummaryView extends Widget {
         'header',
         { class: 'locolens-summary-header' },
         h('h2', { class: 'locolens-file-name', title: f.name }, f.name.split('/').pop() ?? f.name),
-        h('span', { class: `locolens-status locolens-status-${summary.status}`, 'data-locolens': 'status' }, statusLabel(summary.status))
+        h('span', { class: `locolens-status locolens-status-${summary.status}`, 'data-locolens': 'status' }, statusLabel(summary.status)),
+        this.openButton()
       ),
       h(
         'dl',
@@ -154,6 +162,20 @@ export class DatasetSummaryView extends Widget {
       )
     ];
     this.node.replaceChildren(...parts);
+  }
+
+  private openButton(): HTMLElement | null {
+    if (!this.openInMainArea) {
+      return null;
+    }
+    const path = this.path!;
+    const button = h(
+      'button',
+      { class: 'jp-mod-styled locolens-open-main', 'data-locolens': 'open-in-main-area', title: 'Open this summary in the main area' },
+      'Open in main area'
+    );
+    button.addEventListener('click', () => this.openInMainArea!(path));
+    return button;
   }
 
   private variablesSection(summary: IDatasetSummary): HTMLElement {

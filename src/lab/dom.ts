@@ -32,9 +32,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** A table from a header and rows of text. */
-export function tableOf(header: string[], rows: Array<Array<Child>>, attributes: Record<string, string> = {}): HTMLTableElement {
-  return h(
+/** A table from a header and rows of text, in a box that scrolls sideways when narrow. */
+export function tableOf(header: string[], rows: Array<Array<Child>>, attributes: Record<string, string> = {}): HTMLElement {
+  const table = h(
     'table',
     { class: 'locolens-table', ...attributes },
     h('thead', {}, h('tr', {}, header.map(cell => h('th', {}, cell)))),
@@ -44,4 +44,5 @@ export function tableOf(header: string[], rows: Array<Array<Child>>, attributes:
       rows.map(row => h('tr', {}, row.map(cell => h('td', {}, cell))))
     )
   );
+  return h('div', { class: 'locolens-scroll-x' }, table);
 }

@@ -60,7 +60,9 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null
   ): void => {
-    const browser = new DatasetBrowser(datasets);
+    const browser = new DatasetBrowser(datasets, path =>
+      app.commands.execute('docmanager:open', { path, factory: DatasetDocument.FACTORY })
+    );
     app.shell.add(browser, 'left', { rank: 600 });
     restorer?.add(browser, browser.id);
     if (settingRegistry) {

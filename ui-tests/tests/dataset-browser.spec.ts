@@ -51,6 +51,9 @@ test.describe('dataset browser', () => {
     await summary.locator('[data-locolens="variable-grouping"]').selectOption('byMeasurement');
     await expect(summary.locator('.locolens-variable-group[data-group="angle"]')).toBeVisible();
 
+    await summary.locator('[data-locolens="open-in-main-area"]').click();
+    await expect(page.locator('.locolens-document [data-locolens="total-cycles"]')).toHaveText(facts.cycles.toLocaleString('en-US'));
+
     await testInfo.attach('dataset-browser', { body: await page.screenshot(), contentType: 'image/png' });
     await page.screenshot({ path: testInfo.outputPath('dataset-browser.png') });
     expect(errors).toEqual([]);

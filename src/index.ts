@@ -1,6 +1,6 @@
 /**
  * locolens: the JupyterLab plugins. Logic lives in core/ (headless) and lab/ (widgets).
  */
-import { browserPlugin, datasetsPlugin, documentsPlugin } from './lab/plugins';
+import { analysisPlugin, browserPlugin, datasetsPlugin, documentsPlugin } from './lab/plugins';
 
-export default [datasetsPlugin, browserPlugin, documentsPlugin];
+export default [datasetsPlugin, browserPlugin, documentsPlugin, analysisPlugin];

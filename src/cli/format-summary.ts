@@ -3,6 +3,7 @@
  */
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatBytes } from '../core/format';
+import type { IAnalysisResult } from '../core/analysis/analyze-dataset';
 
 /** Lay out rows as aligned columns. */
 export function table(header: string[], rows: Array<Array<string | number>>): string {
@@ -81,6 +82,42 @@ export function formatSummary(summary: IDatasetSummary): string {
   }
   for (const finding of summary.findings) {
     out.push(`  [${finding.severity}] ${finding.message}`);
+  }
+  return out.join('\n');
+}
+
+/** An analysis as a readable report: per group, cycles, outliers, invalid cycles, ROM and statistics. */
+export function formatAnalysis(result: IAnalysisResult): string {
+  const out: string[] = [];
+  const number = (value: number) => (Number.isFinite(value) ? value.toPrecision(5) : 'NaN');
+  out.push(`${result.file.name}: ${result.groups.length} groups, backend ${result.backend}, ddof ${result.options.ddof}, NaN ${result.options.nan}`);
+  out.push(
+    `  ${result.timings.totalMs} ms (summary ${result.timings.summaryMs}, decode ${result.timings.decodeMs}, kernels ${result.timings.kernelMs}), read ${formatBytes(result.io.bytesRead)}`
+  );
+  for (const skipped of result.skipped) {
+    out.push(`  left out ${skipped.subject} × ${skipped.task}: ${skipped.reason}`);
+  }
+  for (const group of result.groups) {
+    const invalid = Array.from(group.validation.valid).filter(v => v === 0).length;
+    out.push('');
+    out.push(`${group.task} — ${group.subjects.join(', ')}: ${group.cycles} cycles`);
+    out.push(
+      `  outliers (RMSE > ${number(group.outliers.cut)}): ${group.outliers.cycles.length ? group.outliers.cycles.join(', ') : 'none'}; invalid cycles: ${invalid}`
+    );
+    out.push(
+      table(
+        ['feature', 'mean', 'std', 'min', 'max', 'median', 'ROM'],
+        group.features.map((name, f) => [
+          name,
+          number(group.summary.mean[f]),
+          number(group.summary.std[f]),
+          number(group.summary.min[f]),
+          number(group.summary.max[f]),
+          number(group.summary.median[f]),
+          number(group.romOverall[f])
+        ])
+      )
+    );
   }
   return out.join('\n');
 }

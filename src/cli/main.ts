@@ -1,64 +1,141 @@
 /**
- * The locolens command line: `locolens inspect FILE [--json] [--scan-values] [--workers N]`.
+ * The locolens command line:
+ *   locolens inspect FILE [--json] [--scan-values] [--workers N]
+ *   locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend B] [--ddof 0|1]
+ *                         [--nan propagate|ignore] [--threshold K] [--workers N] [--json]
  *
  * Errors go to stderr as one line and exit non-zero; never a stack trace.
  */
-import { describeError, errorCode } from '../core/errors';
+import { analysisToJSON, analyzeDataset } from '../core/analysis/analyze-dataset';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
+import { describeError, errorCode } from '../core/errors';
 import { createNodePool } from '../core/pool/node-pool';
-import { formatSummary } from './format-summary';
+import { formatAnalysis, formatSummary } from './format-summary';
 
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
+       locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend reference|wasm|workers|auto]
+                             [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--json]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
             subjects, tasks, task_id values, cycles per subject x task, conformance findings
-  --json         print the summary as JSON
-  --scan-values  also decode every variable column to count NaN values (reads most of the file)
+  analyze   per-cycle features, mean/SD patterns, ROM, summary statistics, outlier cycles,
+            validation and correlations, per subject x task (with --subject) or per task
+  --json         print the result as JSON
+  --scan-values  inspect: also decode every variable column to count NaN values
+  --subject S    analyze: only subject S (repeat or comma-separate for several)
+  --task T       analyze: only task T
+  --features a,b analyze: only these variables (default: every standard variable)
+  --backend B    analyze: kernel backend (default auto)
+  --ddof 0|1     analyze: SD degrees of freedom: 0 = LocoHub Python (default), 1 = MATLAB/R
+  --nan P        analyze: propagate (LocoHub Python, default) or ignore (LocoHub R) NaN
+  --threshold K  analyze: outlier cut = mean + K * SD of per-cycle RMSE (default 2)
   --workers N    decode workers (default: the available cores)`;
 
-/** Exit codes. */
 const EXIT = { ok: 0, failed: 1, usage: 2 };
 
 interface IArgs {
-  command: string;
+  command: 'inspect' | 'analyze';
   file: string;
   json: boolean;
   scanValues: boolean;
   workers?: number;
+  subjects: string[];
+  task?: string;
+  features?: string[];
+  backend: 'reference' | 'wasm' | 'workers' | 'auto';
+  ddof: 0 | 1;
+  nan: 'propagate' | 'ignore';
+  threshold: number;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): IArgs {
   const positional: string[] = [];
-  const args: Partial<IArgs> = { json: false, scanValues: false };
+  const args: Omit<IArgs, 'command' | 'file'> = { json: false, scanValues: false, subjects: [], backend: 'auto', ddof: 0, nan: 'propagate', threshold: 2 };
+  const value = (i: number, name: string) => {
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--')) {
+      throw new UsageError(`${name} needs a value`);
+    }
+    return next;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--json') {
-      args.json = true;
-    } else if (arg === '--scan-values') {
-      args.scanValues = true;
-    } else if (arg === '--workers') {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) {
-        throw new UsageError('--workers takes a whole number of at least 1');
+    switch (arg) {
+      case '--json':
+        args.json = true;
+        break;
+      case '--scan-values':
+        args.scanValues = true;
+        break;
+      case '--workers': {
+        const n = Number(value(i++, arg));
+        if (!Number.isInteger(n) || n < 1) {
+          throw new UsageError('--workers takes a whole number of at least 1');
+        }
+        args.workers = n;
+        break;
       }
-      args.workers = value;
-    } else if (arg === '-h' || arg === '--help') {
-      throw new UsageError('');
-    } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      positional.push(arg);
+      case '--subject':
+        args.subjects.push(...value(i++, arg).split(',').filter(Boolean));
+        break;
+      case '--task':
+        args.task = value(i++, arg);
+        break;
+      case '--features':
+        args.features = value(i++, arg).split(',').filter(Boolean);
+        break;
+      case '--backend': {
+        const backend = value(i++, arg);
+        if (!['reference', 'wasm', 'workers', 'auto'].includes(backend)) {
+          throw new UsageError(`--backend is one of reference, wasm, workers, auto (not ${backend})`);
+        }
+        args.backend = backend as IArgs['backend'];
+        break;
+      }
+      case '--ddof': {
+        const ddof = value(i++, arg);
+        if (ddof !== '0' && ddof !== '1') {
+          throw new UsageError('--ddof is 0 or 1');
+        }
+        args.ddof = Number(ddof) as 0 | 1;
+        break;
+      }
+      case '--nan': {
+        const nan = value(i++, arg);
+        if (nan !== 'propagate' && nan !== 'ignore') {
+          throw new UsageError('--nan is propagate or ignore');
+        }
+        args.nan = nan;
+        break;
+      }
+      case '--threshold': {
+        const k = Number(value(i++, arg));
+        if (!Number.isFinite(k) || k < 0) {
+          throw new UsageError('--threshold takes a number of at least 0');
+        }
+        args.threshold = k;
+        break;
+      }
+      case '-h':
+      case '--help':
+        throw new UsageError('');
+      default:
+        if (arg.startsWith('-')) {
+          throw new UsageError(`unknown option ${arg}`);
+        }
+        positional.push(arg);
     }
   }
-  if (positional[0] !== 'inspect') {
-    throw new UsageError(positional[0] ? `unknown command ${positional[0]}` : 'no command given');
+  const command = positional[0];
+  if (command !== 'inspect' && command !== 'analyze') {
+    throw new UsageError(command ? `unknown command ${command}` : 'no command given');
   }
   if (positional.length !== 2) {
-    throw new UsageError('inspect takes exactly one FILE');
+    throw new UsageError(`${command} takes exactly one FILE`);
   }
-  return { ...args, command: positional[0], file: positional[1] } as IArgs;
+  return { ...args, command, file: positional[1] };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -76,9 +153,20 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const pool = createNodePool(args.workers);
+  const spec = { kind: 'file' as const, path: args.file };
   try {
-    const summary = await inspectDataset(pool, { kind: 'file', path: args.file }, { scanValues: args.scanValues });
-    process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+    if (args.command === 'inspect') {
+      const summary = await inspectDataset(pool, spec, { scanValues: args.scanValues });
+      process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+    } else {
+      const result = await analyzeDataset(
+        pool,
+        spec,
+        { task: args.task, subjects: args.subjects, features: args.features },
+        { backend: args.backend, ddof: args.ddof, nan: args.nan, outlierThreshold: args.threshold }
+      );
+      process.stdout.write(args.json ? `${JSON.stringify(analysisToJSON(result))}\n` : `${formatAnalysis(result)}\n`);
+    }
     return EXIT.ok;
   } catch (error) {
     const code = errorCode(error);

@@ -7,7 +7,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
-import { DatasetSummaryView } from './dataset-summary-view';
+import { DatasetSummaryView, type ISummaryActions } from './dataset-summary-view';
 import { h } from './dom';
 import { locolensIcon } from './icons';
 import type { IParquetFileEntry, ILocolensDatasets } from './tokens';
@@ -94,11 +94,11 @@ class ParquetFileList extends Widget {
 export class DatasetBrowser extends SplitPanel {
   /**
    * @param datasets - the dataset service.
-   * @param openInMainArea - opens a file's summary as a main-area document.
+   * @param actions - what the summary offers (open in the main area, analyse).
    */
   constructor(
     private readonly datasets: ILocolensDatasets,
-    openInMainArea?: (path: string) => void
+    actions: ISummaryActions = {}
   ) {
     super({ orientation: 'vertical', spacing: 4 });
     this.id = 'locolens-dataset-browser';
@@ -106,7 +106,7 @@ export class DatasetBrowser extends SplitPanel {
     this.title.icon = locolensIcon;
     this.title.caption = 'locolens datasets';
     this.fileList = new ParquetFileList(entry => void this.summary.load(entry.path));
-    this.summary = new DatasetSummaryView(datasets, openInMainArea);
+    this.summary = new DatasetSummaryView(datasets, actions);
     const refresh = h('button', { class: 'jp-ToolbarButtonComponent locolens-refresh', title: 'Refresh the file list', 'aria-label': 'Refresh' });
     refreshIcon.element({ container: refresh, tag: 'span' });
     refresh.addEventListener('click', () => void this.refresh());

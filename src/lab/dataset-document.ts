@@ -10,7 +10,7 @@
 import { ABCWidgetFactory, DocumentModel, DocumentRegistry, DocumentWidget, type IDocumentWidget } from '@jupyterlab/docregistry';
 import type { Contents } from '@jupyterlab/services';
 
-import { DatasetSummaryView } from './dataset-summary-view';
+import { DatasetSummaryView, type ISummaryActions } from './dataset-summary-view';
 import { locolensIcon } from './icons';
 import type { ILocolensDatasets } from './tokens';
 
@@ -55,13 +55,14 @@ export type DatasetDocumentWidget = IDocumentWidget<DatasetSummaryView>;
 export class DatasetWidgetFactory extends ABCWidgetFactory<DatasetDocumentWidget, DocumentRegistry.IModel> {
   constructor(
     private readonly datasets: ILocolensDatasets,
-    options: DocumentRegistry.IWidgetFactoryOptions<DatasetDocumentWidget>
+    options: DocumentRegistry.IWidgetFactoryOptions<DatasetDocumentWidget>,
+    private readonly actions: ISummaryActions = {}
   ) {
     super(options);
   }
 
   protected createNewWidget(context: DocumentRegistry.IContext<DocumentRegistry.IModel>): DatasetDocumentWidget {
-    const content = new DatasetSummaryView(this.datasets);
+    const content = new DatasetSummaryView(this.datasets, this.actions);
     const widget = new DocumentWidget({ content, context });
     widget.addClass('locolens-document');
     widget.title.icon = locolensIcon;

@@ -8,11 +8,25 @@ import { Signal } from '@lumino/signaling';
 
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
+import { analyzeDataset, type IAnalysisResult } from '../core/analysis/analyze-dataset';
+import type { ISelection } from '../core/kernels/cycle-tensor';
+import type { IKernelOptions } from '../core/kernels/types';
 import { LocolensError } from '../core/errors';
 import type { SourceSpec } from '../core/io/byte-source';
 import { createBrowserPool } from '../core/pool/browser-pool';
 import type { IPoolStats, WorkerPool } from '../core/pool/worker-pool';
+import type { TableColumns } from '../core/worker/decode-service';
+import { toCsv } from './export-results';
 import type { ILocolensDatasets, IParquetFileEntry } from './tokens';
+
+/** Base64 of bytes, in chunks (no giant argument lists). */
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
 
 /** Implementation of ILocolensDatasets. */
 export class DatasetService implements ILocolensDatasets {
@@ -55,6 +69,26 @@ export class DatasetService implements ILocolensDatasets {
       summary.catch(() => this.summaries.delete(key));
     }
     return summary;
+  }
+
+  async analyze(
+    path: string,
+    selection: ISelection,
+    options: Partial<IKernelOptions> & { outlierThreshold?: number } = {}
+  ): Promise<IAnalysisResult> {
+    const spec = await this.specFor(path);
+    const summary = await this.inspect(path);
+    return analyzeDataset(this.workers(), spec, selection, { ...options, summary, backend: 'workers', offload: true });
+  }
+
+  /** Write a table next to a dataset (parquet in a worker, or CSV) through the Contents API. */
+  async writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void> {
+    if (format === 'csv') {
+      await this.contents.save(path, { type: 'file', format: 'text', content: toCsv(columns) });
+      return;
+    }
+    const { value } = await this.workers().run(api => api.writeParquet(columns));
+    await this.contents.save(path, { type: 'file', format: 'base64', content: toBase64(value) });
   }
 
   async listParquetFiles(folder: string, limit = 2000): Promise<IParquetFileEntry[]> {

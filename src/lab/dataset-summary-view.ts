@@ -14,6 +14,14 @@ import { formatBytes } from '../core/format';
 import { h, tableOf } from './dom';
 import type { ILocolensDatasets } from './tokens';
 
+/** Actions the summary view offers, wired by the plugins. */
+export interface ISummaryActions {
+  /** Open the file's summary in the main area. */
+  openInMainArea?: (path: string) => void;
+  /** Open the analysis of a task (all subjects) or of one subject×task. */
+  analyze?: (path: string, task: string, subject?: string) => void;
+}
+
 type Grouping = 'byJoint' | 'byMeasurement' | 'bySide' | 'byUnit';
 
 const GROUPINGS: Array<[Grouping, string]> = [
@@ -27,11 +35,12 @@ const GROUPINGS: Array<[Grouping, string]> = [
 export class DatasetSummaryView extends Widget {
   /**
    * @param datasets - the dataset service.
-   * @param openInMainArea - when given, the header offers to open the file in the main area.
+   * @param actions - what the view offers: opening the file in the main area, analysing a task
+   *   or a subject×task.
    */
   constructor(
     private readonly datasets: ILocolensDatasets,
-    private readonly openInMainArea?: (path: string) => void
+    private readonly actions: ISummaryActions = {}
   ) {
     super();
     this.addClass('locolens-summary');
@@ -121,8 +130,8 @@ export class DatasetSummaryView extends Widget {
         'tasks',
         [
           tableOf(
-            ['task', 'task_id values', 'subjects', 'cycles'],
-            summary.tasks.map(task => [task.task, task.taskIds.join(', ') || '–', task.subjects.length, task.cycles]),
+            ['task', 'task_id values', 'subjects', 'cycles', ''],
+            summary.tasks.map(task => [task.task, task.taskIds.join(', ') || '–', task.subjects.length, task.cycles, this.analyzeButton(task.task)]),
             { 'data-locolens': 'tasks-table' }
           )
         ]
@@ -131,13 +140,14 @@ export class DatasetSummaryView extends Widget {
         `Cycles per subject × task (${summary.blocks.length})`,
         'blocks',
         [tableOf(
-          ['subject', 'task', 'rows', 'cycles', 'remainder'],
+          ['subject', 'task', 'rows', 'cycles', 'remainder', ''],
           summary.blocks.map(block => [
             block.subject,
             block.task,
             block.rows,
             block.cycles,
-            block.remainderRows ? h('span', { class: 'locolens-bad' }, `${block.remainderRows} rows`) : ''
+            block.remainderRows ? h('span', { class: 'locolens-bad' }, `${block.remainderRows} rows`) : '',
+            block.remainderRows || block.cycles === 0 ? '' : this.analyzeButton(block.task, block.subject)
           ]),
           { 'data-locolens': 'blocks-table' }
         )],
@@ -164,8 +174,30 @@ export class DatasetSummaryView extends Widget {
     this.node.replaceChildren(...parts);
   }
 
+  private analyzeButton(task: string, subject?: string): HTMLElement | string {
+    const analyze = this.actions.analyze;
+    if (!analyze) {
+      return '';
+    }
+    const path = this.path!;
+    const button = h(
+      'button',
+      {
+        class: 'jp-mod-styled locolens-analyze',
+        'data-locolens': 'analyze',
+        'data-task': task,
+        'data-subject': subject,
+        title: subject ? `Analyse ${subject} × ${task}` : `Analyse ${task}, all subjects`
+      },
+      'Analyze'
+    );
+    button.addEventListener('click', () => analyze(path, task, subject));
+    return button;
+  }
+
   private openButton(): HTMLElement | null {
-    if (!this.openInMainArea) {
+    const openInMainArea = this.actions.openInMainArea;
+    if (!openInMainArea) {
       return null;
     }
     const path = this.path!;
@@ -174,7 +206,7 @@ export class DatasetSummaryView extends Widget {
       { class: 'jp-mod-styled locolens-open-main', 'data-locolens': 'open-in-main-area', title: 'Open this summary in the main area' },
       'Open in main area'
     );
-    button.addEventListener('click', () => this.openInMainArea!(path));
+    button.addEventListener('click', () => openInMainArea(path));
     return button;
   }
 

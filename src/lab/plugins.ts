@@ -2,10 +2,11 @@
  * The locolens JupyterLab plugins: thin wiring of the services and widgets in this folder.
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, IThemeManager, MainAreaWidget } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { WidgetTracker } from '@jupyterlab/apputils';
 
+import { AnalysisView } from './analysis-view';
 import { DatasetBrowser } from './dataset-browser';
 import { DatasetDocument, DatasetWidgetFactory, MetadataOnlyModelFactory, type DatasetDocumentWidget } from './dataset-document';
 import { DatasetService } from './dataset-service';
@@ -16,7 +17,7 @@ import { ILocolensDatasets } from './tokens';
 export namespace CommandIDs {
   export const openBrowser = 'locolens:open-dataset-browser';
   export const refreshBrowser = 'locolens:refresh-dataset-browser';
-  export const inspectFile = 'locolens:inspect-file';
+  export const analyze = 'locolens:analyze';
 }
 
 /** Plugin IDs (each has its settings schema in schema/<name>.json). */
@@ -24,6 +25,7 @@ export namespace PluginIDs {
   export const datasets = 'locolens:datasets';
   export const browser = 'locolens:dataset-browser';
   export const documents = 'locolens:dataset-documents';
+  export const analysis = 'locolens:analysis';
 }
 
 /** The dataset service: a pool of decode workers reading files through `/files/`. */
@@ -60,9 +62,10 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null
   ): void => {
-    const browser = new DatasetBrowser(datasets, path =>
-      app.commands.execute('docmanager:open', { path, factory: DatasetDocument.FACTORY })
-    );
+    const browser = new DatasetBrowser(datasets, {
+      openInMainArea: path => app.commands.execute('docmanager:open', { path, factory: DatasetDocument.FACTORY }),
+      analyze: openAnalysis(app)
+    });
     app.shell.add(browser, 'left', { rank: 600 });
     restorer?.add(browser, browser.id);
     if (settingRegistry) {
@@ -88,6 +91,60 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/** Runs the analyze command (the analysis plugin defines it). */
+function openAnalysis(app: JupyterFrontEnd): (path: string, task: string, subject?: string) => void {
+  return (path, task, subject) => void app.commands.execute(CommandIDs.analyze, { path, task, ...(subject ? { subject } : {}) });
+}
+
+/** The analysis view: opened for a task or a subject×task of a file. */
+export const analysisPlugin: JupyterFrontEndPlugin<void> = {
+  id: PluginIDs.analysis,
+  description: 'Analysis views of a task or a subject×task: patterns, ROM, comparison, correlations, per-cycle table and export.',
+  autoStart: true,
+  requires: [ILocolensDatasets],
+  optional: [IThemeManager, ILayoutRestorer],
+  activate: (app: JupyterFrontEnd, datasets: ILocolensDatasets, themes: IThemeManager | null, restorer: ILayoutRestorer | null): void => {
+    const tracker = new WidgetTracker<MainAreaWidget<AnalysisView>>({ namespace: 'locolens-analysis' });
+    app.commands.addCommand(CommandIDs.analyze, {
+      label: args => (args.task ? `Analyze ${args.task}${args.subject ? ` · ${args.subject}` : ''}` : 'Analyze a Task'),
+      caption: 'Per-cycle features, patterns, ROM, outliers and correlations',
+      icon: locolensIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { path: { type: 'string' }, task: { type: 'string' }, subject: { type: 'string' } },
+          required: ['path', 'task']
+        }
+      },
+      execute: args => {
+        const request = { path: String(args.path), task: String(args.task), subject: args.subject ? String(args.subject) : undefined };
+        const view = new AnalysisView(datasets, request, datasets);
+        const widget = new MainAreaWidget({ content: view });
+        widget.id = `locolens-analysis-${Private.nextId++}`;
+        widget.title.label = view.title.label;
+        widget.title.caption = view.title.caption;
+        widget.title.icon = locolensIcon;
+        app.shell.add(widget, 'main');
+        void tracker.add(widget);
+        void view.load();
+        return widget;
+      }
+    });
+    themes?.themeChanged.connect(() => tracker.forEach(widget => widget.content.refreshTheme()));
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.analyze,
+        args: widget => ({ ...widget.content.request }),
+        name: widget => JSON.stringify(widget.content.request)
+      });
+    }
+  }
+};
+
+namespace Private {
+  export let nextId = 0;
+}
+
 /** Opening .parquet files from the file browser. */
 export const documentsPlugin: JupyterFrontEndPlugin<void> = {
   id: PluginIDs.documents,
@@ -106,14 +163,18 @@ export const documentsPlugin: JupyterFrontEndPlugin<void> = {
       icon: locolensIcon
     });
     app.docRegistry.addModelFactory(new MetadataOnlyModelFactory());
-    const factory = new DatasetWidgetFactory(datasets, {
-      name: DatasetDocument.FACTORY,
-      label: 'locolens',
-      modelName: DatasetDocument.MODEL,
-      fileTypes: [DatasetDocument.FILE_TYPE],
-      defaultFor: [DatasetDocument.FILE_TYPE],
-      readOnly: true
-    });
+    const factory = new DatasetWidgetFactory(
+      datasets,
+      {
+        name: DatasetDocument.FACTORY,
+        label: 'locolens',
+        modelName: DatasetDocument.MODEL,
+        fileTypes: [DatasetDocument.FILE_TYPE],
+        defaultFor: [DatasetDocument.FILE_TYPE],
+        readOnly: true
+      },
+      { analyze: openAnalysis(app) }
+    );
     app.docRegistry.addWidgetFactory(factory);
     const tracker = new WidgetTracker<DatasetDocumentWidget>({ namespace: 'locolens-dataset' });
     factory.widgetCreated.connect((_, widget) => {

@@ -4,7 +4,11 @@
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 
+import type { IAnalysisResult } from '../core/analysis/analyze-dataset';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
+import type { ISelection } from '../core/kernels/cycle-tensor';
+import type { IKernelOptions } from '../core/kernels/types';
+import type { TableColumns } from '../core/worker/decode-service';
 import type { IPoolStats } from '../core/pool/worker-pool';
 
 /** A parquet file on the Jupyter server. */
@@ -27,6 +31,15 @@ export interface ILocolensDatasets {
    * @param options.scanValues - also count NaN values in every variable (reads most of the file).
    */
   inspect(path: string, options?: { scanValues?: boolean }): Promise<IDatasetSummary>;
+  /**
+   * Analyse the selected cycles of a file with every kernel, off the main thread (the decode
+   * workers run the wasm kernels and the whole-tensor statistics).
+   */
+  analyze(path: string, selection: ISelection, options?: Partial<IKernelOptions> & { outlierThreshold?: number }): Promise<IAnalysisResult>;
+  /**
+   * Write a table to `path` (server root relative) as parquet (encoded in a worker) or CSV.
+   */
+  writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void>;
   /** The .parquet files below `folder` (recursively, hidden folders skipped), sorted by path. */
   listParquetFiles(folder: string, limit?: number): Promise<IParquetFileEntry[]>;
   /** Statistics of the decode worker pool. */

@@ -13,8 +13,15 @@ import { LocolensError, describeError, errorCode, type LocolensErrorCode } from 
 import { sourceKey, type IByteSource, type SourceSpec } from '../io/byte-source';
 import { batchTransferables, type IColumnBatch } from '../parquet/column-data';
 import { ParquetColumnReader } from '../parquet/column-reader';
+import { parquetWasm } from '../parquet/parquet-wasm';
 import { readParquetFooter, type IParquetFileInfo } from '../parquet/footer';
 import { keyRunsOfBatch, type IKeyColumns, type IKeyRunsPartial } from '../dataset/key-runs';
+import { referenceBackend, wasmBackend, type ICycleKernelBackend } from '../kernels/backends';
+import { groupStatistics, type IGroupStatistics } from '../kernels/group-statistics';
+import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
+
+/** Columns of a table to write: numbers or strings, all of the same length. */
+export type TableColumns = Record<string, Float64Array | string[]>;
 
 /** Bytes and requests one call read from its source. */
 export interface IIoCount {
@@ -31,6 +38,14 @@ export interface IDecodeService {
   keyRuns(spec: SourceSpec, rowGroups: number[], keys: IKeyColumns): Promise<Envelope<IKeyRunsPartial[]>>;
   readColumns(spec: SourceSpec, rowGroup: number, columns: string[]): Promise<Envelope<IColumnBatch>>;
   countMissing(spec: SourceSpec, rowGroups: number[], columns: string[]): Promise<Envelope<Record<string, number>>>;
+  /** Per-cycle features and pattern moments of a (transferred) tensor, with the wasm kernel. */
+  cycleKernels(tensor: ICycleTensor, options: IKernelOptions): Promise<Envelope<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }>>;
+  /** Per-cycle RMSE of a (transferred) tensor against a mean pattern, with the wasm kernel. */
+  cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Envelope<Float64Array>>;
+  /** A table written as parquet (zstd) with parquet-wasm. */
+  writeParquet(columns: TableColumns): Promise<Envelope<Uint8Array>>;
+  /** ROM overall, summary statistics, validation and correlations of a (transferred) tensor. */
+  groupStatistics(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<Envelope<IGroupStatistics>>;
   close(spec: SourceSpec): Promise<void>;
 }
 
@@ -90,6 +105,58 @@ export class DecodeService implements IDecodeService {
       }
       return counts;
     });
+  }
+
+  async cycleKernels(
+    tensor: ICycleTensor,
+    options: IKernelOptions
+  ): Promise<Envelope<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }>> {
+    const envelope = await this.compute(async () => (await this.kernels()).perCycleAndPatterns(tensor, options));
+    if (!envelope.ok) {
+      return envelope;
+    }
+    const { perCycle, partial } = envelope.value;
+    const buffers = [...Object.values(perCycle), partial.count, partial.mean, partial.m2, partial.nan].map(array => array.buffer as ArrayBuffer);
+    return transfer(envelope, buffers);
+  }
+
+  async cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Envelope<Float64Array>> {
+    const envelope = await this.compute(async () => (await this.kernels()).cycleRmse(tensor, mean, options));
+    return envelope.ok ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
+  }
+
+  async writeParquet(columns: TableColumns): Promise<Envelope<Uint8Array>> {
+    const envelope = await this.compute(async () => {
+      const wasm = await parquetWasm();
+      const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+      const ipc = tableToIPC(tableFromArrays(columns as Record<string, Float64Array | string[]>), 'stream');
+      const table = wasm.Table.fromIPCStream(ipc);
+      const properties = new wasm.WriterPropertiesBuilder().setCompression(wasm.Compression.ZSTD).build();
+      return wasm.writeParquet(table, properties);
+    });
+    return envelope.ok ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
+  }
+
+  async groupStatistics(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<Envelope<IGroupStatistics>> {
+    return this.compute(async () => groupStatistics(tensor, options, phaseCorrelations));
+  }
+
+  private kernelBackend: Promise<ICycleKernelBackend> | null = null;
+
+  /** The wasm kernel of this worker, or the reference where WebAssembly SIMD is missing. */
+  private kernels(): Promise<ICycleKernelBackend> {
+    if (!this.kernelBackend) {
+      this.kernelBackend = wasmBackend().catch(() => referenceBackend);
+    }
+    return this.kernelBackend;
+  }
+
+  private async compute<T>(work: () => Promise<T>): Promise<Envelope<T>> {
+    try {
+      return { ok: true, value: await work(), io: { bytesRead: 0, requests: 0 } };
+    } catch (error) {
+      return { ok: false, code: errorCode(error) ?? 'internal', message: describeError(error), fatal: error instanceof WebAssembly.RuntimeError };
+    }
   }
 
   async close(spec: SourceSpec): Promise<void> {

@@ -1,0 +1,369 @@
+/**
+ * The analysis view (main area): phase patterns with every cycle, per-cycle ROM per subject,
+ * mean patterns compared across tasks or subjects, correlation heatmaps with a phase slider,
+ * and the per-cycle feature table with export next to the dataset.
+ *
+ * #### Notes
+ * All computing runs in the decode workers (ILocolensDatasets.analyze); this widget only draws.
+ * plotly.js is imported on first draw. Strings from the file are set as text, never HTML.
+ */
+import { Widget } from '@lumino/widgets';
+
+import type { IAnalysisResult, IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import { describeError } from '../core/errors';
+import { PHASES } from '../core/kernels/types';
+import { comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
+import { h } from './dom';
+import { exportPerCycleTable, type IExportTarget } from './export-results';
+import type { ILocolensDatasets } from './tokens';
+
+/** What the view shows: a subject×task, or a whole task (optionally some subjects). */
+export interface IAnalysisRequest {
+  path: string;
+  task: string;
+  /** One subject: its task is shown, and its other tasks are compared. */
+  subject?: string;
+  /** Some subjects of the task, analysed together. */
+  subjects?: string[];
+}
+
+type Tab = 'patterns' | 'rom' | 'compare' | 'correlation' | 'table';
+
+const TABS: Array<[Tab, string]> = [
+  ['patterns', 'Patterns'],
+  ['rom', 'ROM'],
+  ['compare', 'Compare'],
+  ['correlation', 'Correlation'],
+  ['table', 'Per-cycle table']
+];
+
+const TABLE_PAGE = 200;
+
+/** The analysis view. */
+export class AnalysisView extends Widget {
+  constructor(
+    private readonly datasets: ILocolensDatasets,
+    readonly request: IAnalysisRequest,
+    private readonly exportTarget: IExportTarget
+  ) {
+    super();
+    this.addClass('locolens-analysis');
+    this.title.label = `${request.task}${request.subject ? ` · ${request.subject}` : ''}`;
+    this.title.caption = `${request.path}: ${this.title.label}`;
+    this.title.closable = true;
+    this.node.replaceChildren(this.header, this.controls, this.plot, this.table, this.footer);
+    this.status('Analysing…', 'loading');
+  }
+
+  private readonly header = h('div', { class: 'locolens-analysis-header' });
+  private readonly controls = h('div', { class: 'locolens-analysis-controls', role: 'toolbar' });
+  private readonly plot = h('div', { class: 'locolens-plot', 'data-locolens': 'plot' });
+  private readonly table = h('div', { class: 'locolens-analysis-table' });
+  private readonly footer = h('div', { class: 'locolens-analysis-footer' });
+  private result: IAnalysisResult | null = null;
+  private comparison: IAnalysisResult | null = null;
+  private group: IGroupAnalysis | null = null;
+  private tab: Tab = 'patterns';
+  private feature = 0;
+  private phase: number | null = null;
+  private options: { ddof: 0 | 1; nan: 'propagate' | 'ignore'; outlierThreshold: number } = { ddof: 0, nan: 'propagate', outlierThreshold: 2 };
+  private page = 0;
+  private plotly: typeof import('plotly.js-dist-min').default | null = null;
+  private drawing = 0;
+
+  /** The result shown (for tests and the notebook renderer). */
+  get currentResult(): IAnalysisResult | null {
+    return this.result;
+  }
+
+  /** Run the analysis and draw it. */
+  async load(): Promise<void> {
+    const { path, task, subject, subjects } = this.request;
+    try {
+      this.status('Analysing…', 'loading');
+      const result = await this.datasets.analyze(
+        path,
+        subject ? { subjects: [subject], groupBy: 'subject-task' } : { task, subjects, groupBy: 'task' },
+        this.options
+      );
+      const group = result.groups.find(g => g.task === task);
+      if (!group) {
+        throw new Error(`no cycles of ${task}${subject ? ` for ${subject}` : ''}`);
+      }
+      this.result = result;
+      this.group = group;
+      this.comparison = subject ? result : null;
+      if (!this.result || this.feature >= group.features.length) {
+        this.feature = Math.max(0, group.features.findIndex(name => name.startsWith('knee_flexion_angle')));
+      }
+      this.renderControls();
+      this.renderHeader();
+      await this.draw();
+    } catch (error) {
+      this.status(describeError(error), 'error');
+    }
+  }
+
+  /** Redraw with the current theme's colours. */
+  refreshTheme(): void {
+    if (this.result) {
+      void this.draw();
+    }
+  }
+
+  protected onResize(): void {
+    if (this.plotly && this.plot.childElementCount) {
+      this.plotly.Plots.resize(this.plot);
+    }
+  }
+
+  protected onBeforeDetach(): void {
+    this.plotly?.purge(this.plot);
+  }
+
+  private status(text: string, kind: 'loading' | 'error'): void {
+    this.header.replaceChildren(
+      h('div', { class: `locolens-message locolens-message-${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-locolens': kind }, text)
+    );
+  }
+
+  private renderHeader(): void {
+    const group = this.group!;
+    const result = this.result!;
+    const invalid = group.cycles - group.validation.valid.reduce((sum, v) => sum + v, 0);
+    this.header.replaceChildren(
+      h('h2', {}, `${group.task} — ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`}`),
+      h(
+        'p',
+        { class: 'locolens-analysis-status', 'data-locolens': 'analysis-status' },
+        h('span', { 'data-locolens': 'cycle-count' }, `${group.cycles} cycles`),
+        ' · ',
+        h('span', { 'data-locolens': 'outlier-count' }, `${group.outliers.cycles.length} outliers`),
+        ` (RMSE > ${group.outliers.cut.toPrecision(4)}) · `,
+        h('span', { 'data-locolens': 'invalid-count' }, `${invalid} invalid`),
+        ` · SD ddof ${result.options.ddof} · NaN ${result.options.nan} · backend `,
+        h('span', { 'data-locolens': 'backend' }, result.backend),
+        ` · ${Math.round(result.timings.totalMs)} ms`
+      ),
+      ...result.skipped.map(s => h('p', { class: 'locolens-message-error' }, `Left out ${s.subject} × ${s.task}: ${s.reason}`))
+    );
+  }
+
+  private renderControls(): void {
+    const group = this.group!;
+    const tabs = h(
+      'div',
+      { class: 'locolens-tabs', role: 'tablist' },
+      TABS.map(([tab, label]) => {
+        const button = h('button', { class: 'locolens-tab', role: 'tab', 'aria-selected': tab === this.tab ? 'true' : 'false', 'data-tab': tab }, label);
+        button.addEventListener('click', () => {
+          this.tab = tab;
+          this.renderControls();
+          void this.draw();
+        });
+        return button;
+      })
+    );
+    const feature = h(
+      'select',
+      { class: 'jp-mod-styled', 'aria-label': 'Feature', 'data-locolens': 'feature' },
+      group.features.map((name, f) => {
+        const option = h('option', { value: f }, name);
+        option.selected = f === this.feature;
+        return option;
+      })
+    );
+    feature.addEventListener('change', () => {
+      this.feature = Number(feature.value);
+      this.page = 0;
+      void this.draw();
+    });
+    const nan = h(
+      'select',
+      { class: 'jp-mod-styled', 'aria-label': 'NaN policy', 'data-locolens': 'nan-policy', title: 'propagate: as LocoHub Python; ignore: as LocoHub R' },
+      [h('option', { value: 'propagate' }, 'NaN propagates'), h('option', { value: 'ignore' }, 'NaN ignored')]
+    );
+    nan.value = this.options.nan;
+    const ddof = h(
+      'select',
+      { class: 'jp-mod-styled', 'aria-label': 'SD degrees of freedom', 'data-locolens': 'ddof', title: '0: LocoHub Python (population SD); 1: MATLAB/R (sample SD)' },
+      [h('option', { value: '0' }, 'SD ddof 0'), h('option', { value: '1' }, 'SD ddof 1')]
+    );
+    ddof.value = String(this.options.ddof);
+    const rerun = () => {
+      this.options = { ...this.options, nan: nan.value as 'propagate' | 'ignore', ddof: Number(ddof.value) as 0 | 1 };
+      this.comparison = null;
+      void this.load();
+    };
+    nan.addEventListener('change', rerun);
+    ddof.addEventListener('change', rerun);
+    const extra: HTMLElement[] = [nan, ddof];
+    if (this.tab === 'correlation') {
+      const slider = h('input', {
+        type: 'range',
+        min: -1,
+        max: PHASES - 1,
+        value: this.phase ?? -1,
+        'aria-label': 'Phase',
+        'data-locolens': 'phase-slider',
+        disabled: !group.correlations.phases
+      });
+      const label = h('span', { 'data-locolens': 'phase-label' }, this.phaseLabel());
+      slider.addEventListener('input', () => {
+        const value = Number(slider.value);
+        this.phase = value < 0 ? null : value;
+        label.textContent = this.phaseLabel();
+        void this.draw();
+      });
+      extra.push(h('label', { class: 'locolens-inline' }, 'Phase ', slider, ' ', label));
+    }
+    if (this.tab === 'table') {
+      const parquet = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-parquet' }, 'Export parquet');
+      const csv = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-csv' }, 'Export CSV');
+      parquet.addEventListener('click', () => void this.export('parquet'));
+      csv.addEventListener('click', () => void this.export('csv'));
+      extra.push(parquet, csv);
+    }
+    this.controls.replaceChildren(tabs, this.tab === 'correlation' ? h('span') : h('label', { class: 'locolens-inline' }, 'Feature ', feature), ...extra);
+  }
+
+  private phaseLabel(): string {
+    return this.phase === null ? 'all samples' : `${((this.phase * 100) / (PHASES - 1)).toFixed(1)} %`;
+  }
+
+  private async draw(): Promise<void> {
+    const id = ++this.drawing;
+    const group = this.group!;
+    const theme = readTheme(this.node);
+    this.table.replaceChildren();
+    if (this.tab === 'table') {
+      this.plotly?.purge(this.plot);
+      this.plot.replaceChildren();
+      this.renderTable();
+      return;
+    }
+    let figure;
+    if (this.tab === 'patterns') {
+      const C = group.cycles;
+      const samples = group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES);
+      figure = patternFigure(group, this.feature, samples, theme);
+    } else if (this.tab === 'rom') {
+      figure = romFigure(group, this.feature, theme);
+    } else if (this.tab === 'compare') {
+      const comparison = await this.comparisonResult();
+      if (id !== this.drawing) {
+        return;
+      }
+      const bySubject = !this.request.subject;
+      figure = comparisonFigure(comparison.groups, group.features[this.feature], g => (bySubject ? g.subjects.join(', ') : g.task), theme);
+    } else {
+      figure = correlationFigure(group, this.phase, theme);
+    }
+    if (!this.plotly) {
+      this.plotly = (await import('plotly.js-dist-min')).default;
+    }
+    if (id !== this.drawing || this.isDisposed) {
+      return;
+    }
+    await this.plotly.react(this.plot, figure.data, figure.layout, { responsive: true, displaylogo: false });
+    this.plot.setAttribute('data-drawn', this.tab);
+  }
+
+  /** Mean patterns of the other tasks (subject view) or of each subject (task view). */
+  private async comparisonResult(): Promise<IAnalysisResult> {
+    if (!this.comparison) {
+      this.comparison = await this.datasets.analyze(
+        this.request.path,
+        { task: this.request.task, subjects: this.request.subjects, groupBy: 'subject-task' },
+        this.options
+      );
+    }
+    return this.comparison;
+  }
+
+  private renderTable(): void {
+    const group = this.group!;
+    const C = group.cycles;
+    const f = this.feature;
+    const outliers = new Set(group.outliers.cycles);
+    const value = (array: Float64Array, c: number) => {
+      const v = array[f * C + c];
+      return Number.isFinite(v) ? v.toPrecision(5) : 'NaN';
+    };
+    const pages = Math.ceil(C / TABLE_PAGE);
+    const rows = [];
+    for (let c = this.page * TABLE_PAGE; c < Math.min(C, (this.page + 1) * TABLE_PAGE); c++) {
+      rows.push(
+        h(
+          'tr',
+          { class: outliers.has(c) ? 'locolens-row-outlier' : group.validation.valid[c] ? '' : 'locolens-row-invalid' },
+          [
+            group.cycleSubjects[c],
+            String(group.cycleIndex[c]),
+            value(group.perCycle.mean, c),
+            value(group.perCycle.std, c),
+            value(group.perCycle.min, c),
+            value(group.perCycle.max, c),
+            value(group.perCycle.rom, c),
+            value(group.perCycle.peakTiming, c),
+            Number.isFinite(group.outliers.rmse[c]) ? group.outliers.rmse[c].toPrecision(5) : 'NaN',
+            outliers.has(c) ? 'outlier' : group.validation.valid[c] ? '' : 'invalid'
+          ].map(cell => h('td', {}, cell))
+        )
+      );
+    }
+    const previous = h('button', { class: 'jp-mod-styled', disabled: this.page === 0 }, '‹ previous');
+    const next = h('button', { class: 'jp-mod-styled', disabled: this.page >= pages - 1 }, 'next ›');
+    previous.addEventListener('click', () => {
+      this.page--;
+      this.renderTable();
+    });
+    next.addEventListener('click', () => {
+      this.page++;
+      this.renderTable();
+    });
+    this.table.replaceChildren(
+      h(
+        'div',
+        { class: 'locolens-scroll-x' },
+        h(
+          'table',
+          { class: 'locolens-table', 'data-locolens': 'per-cycle-table' },
+          h('thead', {}, h('tr', {}, ['subject', 'cycle', 'mean', 'std', 'min', 'max', 'ROM', 'peak timing', 'RMSE', ''].map(name => h('th', {}, name)))),
+          h('tbody', {}, rows)
+        )
+      ),
+      h('p', { class: 'locolens-note' }, previous, ` cycles ${this.page * TABLE_PAGE + 1}–${Math.min(C, (this.page + 1) * TABLE_PAGE)} of ${C} `, next)
+    );
+  }
+
+  private async export(format: 'parquet' | 'csv'): Promise<void> {
+    this.footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
+    try {
+      const written = await exportPerCycleTable(this.result!, this.group!, this.request, format, this.exportTarget);
+      this.footer.replaceChildren(
+        h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, written.path), '. Read it in Python with:'),
+        h('pre', { class: 'locolens-code', 'data-locolens': 'export-snippet' }, written.snippet)
+      );
+    } catch (error) {
+      this.footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
+    }
+  }
+}
+
+/** The plot colours of the theme in effect, from JupyterLab's CSS variables. */
+export function readTheme(node: HTMLElement): IPlotTheme {
+  const style = getComputedStyle(node);
+  const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    font: v('--jp-ui-font-color1', '#212121'),
+    fontSecondary: v('--jp-ui-font-color2', '#616161'),
+    background: v('--jp-layout-color0', '#ffffff'),
+    grid: v('--jp-border-color2', '#e0e0e0'),
+    accent: v('--jp-brand-color1', '#1976d2'),
+    cycle: v('--jp-layout-color4', '#9e9e9e'),
+    outlier: v('--jp-error-color1', '#d32f2f'),
+    invalid: v('--jp-warn-color1', '#f57c00'),
+    palette: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
+  };
+}

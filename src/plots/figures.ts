@@ -1,0 +1,236 @@
+/**
+ * Plotly figures built from analysis results: pure functions, no DOM, no plotly import.
+ */
+import type { Data, Layout } from 'plotly.js';
+
+import type { IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import { PHASES } from '../core/kernels/types';
+
+/** Colours of the current JupyterLab theme, read from its CSS variables. */
+export interface IPlotTheme {
+  font: string;
+  fontSecondary: string;
+  background: string;
+  grid: string;
+  accent: string;
+  cycle: string;
+  outlier: string;
+  invalid: string;
+  palette: string[];
+}
+
+/** x of each phase sample in % of the gait cycle (0–100, as LocoHub's plots). */
+export const PHASE_PERCENT = Array.from({ length: PHASES }, (_, p) => (p * 100) / (PHASES - 1));
+
+/** Base layout following the theme. */
+export function baseLayout(theme: IPlotTheme, title: string, yTitle: string): Partial<Layout> {
+  return {
+    title: { text: title, font: { size: 14, color: theme.font } },
+    paper_bgcolor: theme.background,
+    plot_bgcolor: theme.background,
+    font: { color: theme.font, size: 12 },
+    margin: { l: 60, r: 20, t: 40, b: 50 },
+    xaxis: { gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.fontSecondary },
+    yaxis: { title: { text: yTitle }, gridcolor: theme.grid, zerolinecolor: theme.grid, color: theme.fontSecondary },
+    legend: { orientation: 'h', y: -0.2 },
+    hovermode: 'closest'
+  };
+}
+
+function sliceOf(array: Float64Array | Float32Array, start: number, length: number): number[] {
+  return Array.from(array.subarray(start, start + length), v => (Number.isFinite(v) ? v : NaN));
+}
+
+/**
+ * Phase patterns of one feature: every cycle (WebGL, one trace per class of cycle with gaps
+ * between cycles), outlier and invalid cycles highlighted, the mean and a ±1 SD band.
+ *
+ * @param samples - the feature's samples `[cycle][phase]` (cycles × 150).
+ */
+export function patternFigure(group: IGroupAnalysis, feature: number, samples: Float32Array, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+  const name = group.features[feature];
+  const outliers = new Set(group.outliers.cycles);
+  const classes: Record<'normal' | 'outlier' | 'invalid', { x: Array<number | null>; y: Array<number | null>; text: string[] }> = {
+    normal: { x: [], y: [], text: [] },
+    outlier: { x: [], y: [], text: [] },
+    invalid: { x: [], y: [], text: [] }
+  };
+  for (let c = 0; c < group.cycles; c++) {
+    const kind = outliers.has(c) ? 'outlier' : group.validation.valid[c] ? 'normal' : 'invalid';
+    const target = classes[kind];
+    const label = `${group.cycleSubjects[c]} · ${group.task} · cycle ${group.cycleIndex[c]}${kind === 'normal' ? '' : ` (${kind})`}`;
+    for (let p = 0; p < PHASES; p++) {
+      const v = samples[c * PHASES + p];
+      target.x.push(PHASE_PERCENT[p]);
+      target.y.push(Number.isFinite(v) ? v : null);
+      target.text.push(label);
+    }
+    target.x.push(null);
+    target.y.push(null);
+    target.text.push('');
+  }
+  const mean = sliceOf(group.patterns.mean, feature * PHASES, PHASES);
+  const sd = sliceOf(group.patterns.std, feature * PHASES, PHASES);
+  const trace = (kind: keyof typeof classes, color: string, width: number, label: string): Data => ({
+    type: 'scattergl',
+    mode: 'lines',
+    name: `${label} (${kind === 'normal' ? group.cycles - countOf(group, outliers, 'outlier') - countOf(group, outliers, 'invalid') : countOf(group, outliers, kind)})`,
+    x: classes[kind].x,
+    y: classes[kind].y,
+    text: classes[kind].text,
+    hovertemplate: '%{text}<br>%{x:.1f} %: %{y:.4g}<extra></extra>',
+    line: { color, width },
+    opacity: kind === 'normal' ? 0.25 : 0.9,
+    connectgaps: false
+  });
+  const data: Data[] = [
+    trace('normal', theme.cycle, 1, 'cycles'),
+    trace('invalid', theme.invalid, 1.5, 'invalid'),
+    trace('outlier', theme.outlier, 1.5, 'outliers'),
+    {
+      type: 'scattergl',
+      mode: 'lines',
+      name: '−1 SD',
+      x: PHASE_PERCENT,
+      y: mean.map((m, p) => m - sd[p]),
+      line: { width: 0, color: theme.accent },
+      hoverinfo: 'skip',
+      showlegend: false
+    },
+    {
+      type: 'scattergl',
+      mode: 'lines',
+      name: 'mean ± 1 SD',
+      x: PHASE_PERCENT,
+      y: mean.map((m, p) => m + sd[p]),
+      fill: 'tonexty',
+      fillcolor: withAlpha(theme.accent, 0.2),
+      line: { width: 0, color: theme.accent },
+      hoverinfo: 'skip'
+    },
+    {
+      type: 'scattergl',
+      mode: 'lines',
+      name: 'mean',
+      x: PHASE_PERCENT,
+      y: mean,
+      line: { color: theme.accent, width: 2.5 },
+      hovertemplate: 'mean %{x:.1f} %: %{y:.4g}<extra></extra>'
+    }
+  ];
+  const layout = baseLayout(theme, `${name} — ${group.task}, ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`}`, unitOf(name));
+  (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
+  (layout.xaxis as Record<string, unknown>).range = [0, 100];
+  return { data, layout };
+}
+
+function countOf(group: IGroupAnalysis, outliers: Set<number>, kind: 'outlier' | 'invalid'): number {
+  let n = 0;
+  for (let c = 0; c < group.cycles; c++) {
+    if (kind === 'outlier' ? outliers.has(c) : !outliers.has(c) && !group.validation.valid[c]) {
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Per-cycle ROM of one feature per subject: a box with every cycle as a point. */
+export function romFigure(group: IGroupAnalysis, feature: number, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+  const C = group.cycles;
+  const rom = group.perCycle.rom.subarray(feature * C, (feature + 1) * C);
+  const data: Data[] = group.subjects.map((subject, i) => {
+    const y: number[] = [];
+    const text: string[] = [];
+    for (let c = 0; c < C; c++) {
+      if (group.cycleSubjects[c] === subject) {
+        y.push(rom[c]);
+        text.push(`${subject} · cycle ${group.cycleIndex[c]}`);
+      }
+    }
+    return {
+      type: 'box',
+      name: subject,
+      y,
+      text,
+      boxpoints: 'all',
+      jitter: 0.4,
+      pointpos: 0,
+      marker: { color: theme.palette[i % theme.palette.length], size: 4 },
+      hovertemplate: '%{text}: %{y:.4g}<extra></extra>'
+    } as Data;
+  });
+  const name = group.features[feature];
+  return { data, layout: { ...baseLayout(theme, `ROM per cycle — ${name}`, unitOf(name)), showlegend: false } };
+}
+
+/** Mean patterns of several groups (tasks of a subject, or subjects of a task) overlaid. */
+export function comparisonFigure(groups: IGroupAnalysis[], featureName: string, label: (group: IGroupAnalysis) => string, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+  const data: Data[] = [];
+  groups.forEach((group, i) => {
+    const f = group.features.indexOf(featureName);
+    if (f < 0) {
+      return;
+    }
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: `${label(group)} (${group.cycles})`,
+      x: PHASE_PERCENT,
+      y: sliceOf(group.patterns.mean, f * PHASES, PHASES),
+      line: { color: theme.palette[i % theme.palette.length], width: 2 },
+      hovertemplate: `${label(group)} %{x:.1f} %: %{y:.4g}<extra></extra>`
+    });
+  });
+  const layout = baseLayout(theme, `Mean patterns — ${featureName}`, unitOf(featureName));
+  (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
+  return { data, layout };
+}
+
+/** Feature correlation heatmap, over all samples (phase null) or at one phase index. */
+export function correlationFigure(group: IGroupAnalysis, phase: number | null, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+  const F = group.features.length;
+  const source = phase === null ? group.correlations.features : group.correlations.phases;
+  const z: Array<Array<number | null>> = [];
+  for (let a = 0; a < F; a++) {
+    const row: Array<number | null> = [];
+    for (let b = 0; b < F; b++) {
+      const v = source ? source[(phase === null ? 0 : phase * F * F) + a * F + b] : NaN;
+      row.push(Number.isFinite(v) ? v : null);
+    }
+    z.push(row);
+  }
+  const data: Data[] = [
+    {
+      type: 'heatmap',
+      z,
+      x: group.features,
+      y: group.features,
+      zmin: -1,
+      zmax: 1,
+      colorscale: 'RdBu',
+      reversescale: true,
+      hovertemplate: '%{y} × %{x}: %{z:.3f}<extra></extra>'
+    } as Data
+  ];
+  const title = phase === null ? 'Pearson correlation over all samples' : `Correlation across cycles at ${PHASE_PERCENT[phase].toFixed(1)} % of the cycle`;
+  const layout = baseLayout(theme, title, '');
+  layout.margin = { l: 220, r: 20, t: 40, b: 180 };
+  (layout.xaxis as Record<string, unknown>).tickangle = -45;
+  (layout.yaxis as Record<string, unknown>).autorange = 'reversed';
+  return { data, layout };
+}
+
+/** The unit suffix of a standard variable name, for axis titles. */
+export function unitOf(name: string): string {
+  const match = /_(rad_s2|rad_s|deg_s|Nm_kg|W_kg|rad|deg|Nm|W|BW|N|m)$/.exec(name);
+  return match ? match[1].replace('_', '/') : '';
+}
+
+function withAlpha(color: string, alpha: number): string {
+  const hex = /^#([0-9a-f]{6})$/i.exec(color.trim());
+  if (!hex) {
+    return color;
+  }
+  const n = parseInt(hex[1], 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}

@@ -1,0 +1,97 @@
+/**
+ * The analysis view in a real JupyterLab: the numbers drawn equal numpy's for the same file,
+ * the plot follows the theme, and the export reads back with pyarrow.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+import { expect, test } from '@jupyterlab/galata';
+
+const DATA = process.env.JUPYTERLAB_GALATA_ROOT_DIR ?? join(__dirname, '..', '.galata-data');
+const DEMO = 'locolens_demo_phase.parquet';
+const PYTHON = process.env.LOCOLENS_PYTHON ?? join(__dirname, '..', '..', '.venv', 'bin', 'python');
+
+interface IExpected {
+  subject: string;
+  task: string;
+  cycles: number;
+  outliers: number[];
+}
+
+function python(...args: string[]): string {
+  return execFileSync(PYTHON, args, { encoding: 'utf8' });
+}
+
+test('analysis of one subject×task: cycles, outliers, theme, export', async ({ page }, testInfo) => {
+  const expected: IExpected = JSON.parse(python(join(__dirname, '..', 'expected_outliers.py'), join(DATA, DEMO)));
+  expect(expected.outliers.length).toBeGreaterThan(0);
+  const errors: string[] = [];
+  page.on('pageerror', error => errors.push(error.message));
+
+  await page.getByRole('tab', { name: 'locolens datasets' }).click();
+  const panel = page.locator('#locolens-dataset-browser');
+  await panel.locator(`.locolens-file[data-path="${DEMO}"]`).click();
+  await panel.locator('[data-locolens="section-blocks"] > summary').click();
+  await panel.locator(`[data-locolens="analyze"][data-task="${expected.task}"][data-subject="${expected.subject}"]`).click();
+
+  const view = page.locator('.locolens-analysis');
+  await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText(`${expected.cycles} cycles`, { timeout: 90000 });
+  await expect(view.locator('[data-locolens="outlier-count"]')).toHaveText(`${expected.outliers.length} outliers`);
+  await expect(view.locator('[data-locolens="backend"]')).toHaveText('workers');
+  await expect(view.locator('[data-drawn="patterns"]')).toBeVisible({ timeout: 60000 });
+
+  // Count what plotly drew: every cycle is one null-separated run in the cycle traces.
+  const drawn = await view.locator('[data-locolens="plot"]').evaluate((plot: any) => {
+    const runs = (trace: any) => trace.y.filter((y: number | null, i: number) => y !== null && (i === 0 || trace.y[i - 1] === null)).length;
+    const byName = (prefix: string) => plot.data.find((trace: any) => trace.name.startsWith(prefix));
+    return {
+      cycles: ['cycles', 'invalid', 'outliers'].reduce((sum, name) => sum + runs(byName(name)), 0),
+      outliers: runs(byName('outliers')),
+      type: byName('cycles').type,
+      background: plot.layout.paper_bgcolor
+    };
+  });
+  expect(drawn.cycles).toBe(expected.cycles);
+  expect(drawn.outliers).toBe(expected.outliers.length);
+  expect(drawn.type).toBe('scattergl');
+
+  // The per-cycle table marks the same cycles as outliers.
+  await view.locator('.locolens-tab[data-tab="table"]').click();
+  const marked = await view.locator('[data-locolens="per-cycle-table"] tbody tr.locolens-row-outlier td:nth-child(2)').allTextContents();
+  expect(marked.map(Number)).toEqual(expected.outliers);
+
+  // Export next to the dataset, and read it back with pyarrow.
+  await view.locator('[data-locolens="export-parquet"]').click();
+  await expect(view.locator('[data-locolens="export-snippet"]')).toContainText('pd.read_parquet(');
+  const base = `${DEMO.replace('.parquet', '')}.${expected.task}.${expected.subject}`;
+  const readBack = JSON.parse(
+    python(
+      '-c',
+      'import sys,json,pyarrow.parquet as pq;t=pq.read_table(sys.argv[1]);p=pq.read_table(sys.argv[2]);' +
+        'print(json.dumps({"rows":t.num_rows,"outliers":[int(c) for c,o in zip(t["cycle"].to_pylist(),t["outlier"].to_pylist()) if o],"subjects":sorted(set(t["subject"].to_pylist())),"pattern_rows":p.num_rows}))',
+      join(DATA, `${base}.cycle-features.parquet`),
+      join(DATA, `${base}.patterns.parquet`)
+    )
+  );
+  expect(readBack).toEqual({ rows: expected.cycles, outliers: expected.outliers, subjects: [expected.subject], pattern_rows: 150 * 34 });
+  await view.locator('[data-locolens="export-csv"]').click();
+  await expect(view.locator('[data-locolens="export-snippet"]')).toContainText('pd.read_csv(');
+  const csvRows = Number(python('-c', 'import sys,csv;print(sum(1 for _ in csv.DictReader(open(sys.argv[1]))))', join(DATA, `${base}.cycle-features.csv`)));
+  expect(csvRows).toBe(expected.cycles);
+
+  // Switch to the dark theme: the plot follows it.
+  await view.locator('.locolens-tab[data-tab="patterns"]').click();
+  await expect(view.locator('[data-drawn="patterns"]')).toBeVisible();
+  await page.theme.setDarkTheme();
+  await expect
+    .poll(async () => view.locator('[data-locolens="plot"]').evaluate((plot: any) => plot.layout.paper_bgcolor))
+    .not.toBe(drawn.background);
+  await page.screenshot({ path: testInfo.outputPath('analysis-dark.png') });
+  await page.theme.setLightTheme();
+  expect(errors).toEqual([]);
+});
+
+test('the analysis view shows an error for a file that cannot be analysed', async ({ page }) => {
+  await page.evaluate(() => (window as any).jupyterapp.commands.execute('locolens:analyze', { path: 'fixtures/random_bytes.parquet', task: 'run' }));
+  await expect(page.locator('.locolens-analysis [role="alert"]')).toHaveText(/not a parquet file/);
+});

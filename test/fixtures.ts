@@ -1,7 +1,8 @@
 /**
  * Paths and golden data of the pyarrow-written fixtures (made by test/global-setup.mjs).
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Folder of the fixtures. */
@@ -60,3 +61,53 @@ export const GOOD_FIXTURES = [
   'one_cycle.parquet',
   'many_cycles.parquet'
 ];
+
+/** One case of the numpy kernel oracle (test/expected_kernels.py). */
+export interface IKernelCase {
+  id: string;
+  file: string;
+  task?: string;
+  subjects?: string[];
+  features?: string[];
+  ddof?: 0 | 1;
+  nan?: 'propagate' | 'ignore';
+  threshold?: number;
+}
+
+/** Golden statistics of one group of cycles (flat arrays laid out as the TypeScript result; NaN as null). */
+export interface IGoldenGroup {
+  task: string;
+  subjects: string[];
+  cycles: number;
+  cycleSubjects: string[];
+  cycleIndex: number[];
+  perCycle: Record<'mean' | 'std' | 'min' | 'max' | 'rom' | 'peakTiming', Array<number | null>>;
+  patterns: Record<'mean' | 'std' | 'count', Array<number | null>>;
+  romOverall: Array<number | null>;
+  summary: Record<'mean' | 'std' | 'min' | 'max' | 'median' | 'q25' | 'q75', Array<number | null>>;
+  outliers: { rmse: Array<number | null>; cut: number | null; cycles: number[] };
+  validation: { valid: boolean[]; reasons: number[] };
+  correlations: { features: Array<number | null>; phases: Array<number | null> | null };
+  /** max |x| of each feature (the absolute floor of the tolerances). */
+  scale: number[];
+}
+
+/** Golden result of one case. */
+export interface IGoldenCase {
+  file: string;
+  features: string[];
+  skipped: Array<{ subject: string; task: string; rows: number }>;
+  groups: IGoldenGroup[];
+}
+
+/** The kernels' golden values computed with numpy from the fixtures (one python run for all cases). */
+export function kernelGolden(cases: IKernelCase[]): Record<string, IGoldenCase> {
+  const root = process.cwd();
+  const venv = join(root, '.venv', 'bin', 'python');
+  const python = process.env.LOCOLENS_PYTHON || (existsSync(venv) ? venv : 'python3');
+  const out = execFileSync(python, [join(root, 'test', 'expected_kernels.py'), FIXTURES], {
+    input: JSON.stringify({ cases }),
+    maxBuffer: 1024 * 1024 * 1024
+  });
+  return JSON.parse(out.toString('utf8')).cases;
+}

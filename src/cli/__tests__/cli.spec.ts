@@ -1,10 +1,10 @@
 /**
- * The built CLI, run as a user runs it: `node dist/node/locolens.mjs inspect FILE [--json]`.
+ * The built CLI, run as a user runs it: `node dist/node/locolens.mjs inspect|analyze FILE [--json]`.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { fixture, manifest } from '../../../test/fixtures';
+import { fixture, kernelGolden, manifest, type IGoldenCase, type IKernelCase } from '../../../test/fixtures';
 
 const CLI = join(process.cwd(), 'dist', 'node', 'locolens.mjs');
 
@@ -55,5 +55,140 @@ describe('locolens inspect', () => {
     const { code, stderr } = run('inspekt', 'x.parquet');
     expect(code).toBe(2);
     expect(stderr).toMatch(/^locolens: unknown command inspekt\nusage: locolens inspect FILE/);
+  });
+});
+
+describe('locolens analyze', () => {
+  const SELECTION: IKernelCase = {
+    id: 'cli',
+    file: 'multi_rowgroup.parquet',
+    subjects: ['UM21_AB01'],
+    task: 'level_walking',
+    ddof: 1,
+    threshold: 1.5
+  };
+  type Values = Array<number | null>;
+  interface IJsonGroup {
+    task: string;
+    subjects: string[];
+    cycles: number;
+    features: string[];
+    perCycle: Record<string, Record<string, Values>>;
+    patterns: Record<string, { mean: Values; std: Values }>;
+    rom: Record<string, { overall: number | null; byCycle: Values }>;
+    summary: Record<string, Record<string, number | null>>;
+    outliers: { threshold: number; cut: number | null; cycles: number[]; rmse: Values };
+    validation: { valid: boolean[]; reasons: number[] };
+    correlations: { features: Values[]; phases: Values[][] | null };
+  }
+
+  let golden: IGoldenCase;
+  beforeAll(() => {
+    golden = kernelGolden([SELECTION]).cli;
+  });
+
+  /** |a − e| ≤ 1e-5 · max(|e|, scale), null (NaN) only against null. */
+  function close(actual: Values, expected: Values, scale: number, what: string, out: string[]): void {
+    expect([what, actual.length]).toEqual([what, expected.length]);
+    expected.forEach((e, i) => {
+      const a = actual[i];
+      if (e === null || a === null ? a !== e : !(Math.abs(a - e) <= 1e-5 * Math.max(Math.abs(e), scale))) {
+        out.push(`${what}[${i}]: ${a}, expected ${e}`);
+      }
+    });
+  }
+
+  it('prints every statistic as JSON, equal to numpy', () => {
+    const { code, stdout, stderr } = run(
+      'analyze', fixture(SELECTION.file), '--subject', 'UM21_AB01', '--task', 'level_walking', '--ddof', '1', '--threshold', '1.5', '--backend', 'reference', '--json'
+    );
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.options).toEqual({ ddof: 1, nan: 'propagate', outlierThreshold: 1.5 });
+    expect(result.selection.features).toEqual(golden.features);
+    expect(result.groups).toHaveLength(1);
+    const group: IJsonGroup = result.groups[0];
+    const want = golden.groups[0];
+    expect([group.task, group.subjects, group.cycles]).toEqual([want.task, want.subjects, want.cycles]);
+    const C = want.cycles;
+    const F = golden.features.length;
+    const out: string[] = [];
+    golden.features.forEach((name, f) => {
+      const scale = want.scale[f];
+      const slice = (values: Values, n: number) => values.slice(f * n, (f + 1) * n);
+      for (const key of ['mean', 'std', 'min', 'max', 'rom'] as const) {
+        close(group.perCycle[name][key], slice(want.perCycle[key], C), scale, `${name} perCycle.${key}`, out);
+      }
+      close(group.perCycle[name].peakTiming, slice(want.perCycle.peakTiming, C), 1, `${name} peakTiming`, out);
+      close(group.patterns[name].mean, slice(want.patterns.mean, 150), scale, `${name} pattern mean`, out);
+      close(group.patterns[name].std, slice(want.patterns.std, 150), scale, `${name} pattern std`, out);
+      close([group.rom[name].overall], [want.romOverall[f]], scale, `${name} rom`, out);
+      close(group.rom[name].byCycle, slice(want.perCycle.rom, C), scale, `${name} rom by cycle`, out);
+      for (const key of ['mean', 'std', 'min', 'max', 'median', 'q25', 'q75'] as const) {
+        close([group.summary[name][key]], [want.summary[key][f]], scale, `${name} summary.${key}`, out);
+      }
+    });
+    const maxScale = Math.max(...want.scale);
+    close(group.outliers.rmse, want.outliers.rmse, maxScale, 'rmse', out);
+    close([group.outliers.cut], [want.outliers.cut], maxScale, 'cut', out);
+    close(group.correlations.features.flat(), want.correlations.features, 1, 'correlations', out);
+    close(group.correlations.phases!.flat(2), want.correlations.phases!, 1, 'phase correlations', out);
+    expect(out).toEqual([]);
+    expect(group.outliers.cycles).toEqual(want.outliers.cycles);
+    expect(group.outliers.cycles.length).toBeGreaterThan(0);
+    expect(group.validation).toEqual(want.validation);
+    expect(group.correlations.features).toHaveLength(F);
+  });
+
+  it('gives the same numbers with --backend reference and --backend workers', () => {
+    const args = ['analyze', fixture('many_cycles.parquet'), '--ddof', '1', '--json', '--workers', '2'];
+    const reference = run(...args, '--backend', 'reference');
+    const workers = run(...args, '--backend', 'workers');
+    expect([reference.code, reference.stderr, workers.code, workers.stderr]).toEqual([0, '', 0, '']);
+    const a = JSON.parse(reference.stdout);
+    const b = JSON.parse(workers.stdout);
+    expect([a.backend, b.backend]).toEqual(['reference', 'workers']);
+    // Every number of the groups, in the same places, within 1e-5 relative, with an absolute floor of
+    // 1e-5 × the feature's max |x| (the largest for RMSE, 1 for correlations).
+    const scales: Record<string, number> = Object.fromEntries(
+      Object.entries(a.groups[0].summary as Record<string, { min: number; max: number }>).map(([name, s]) => [name, Math.max(Math.abs(s.min), Math.abs(s.max))])
+    );
+    const out: string[] = [];
+    const walk = (x: unknown, y: unknown, path: string, scale: number): void => {
+      if (typeof x === 'number' && typeof y === 'number') {
+        if (!(Math.abs(x - y) <= 1e-5 * Math.max(Math.abs(x), scale))) {
+          out.push(`${path}: ${y}, reference ${x}`);
+        }
+      } else if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
+        expect([path, Object.keys(y)]).toEqual([path, Object.keys(x)]);
+        for (const key of Object.keys(x)) {
+          const next = key === 'correlations' ? 1 : (scales[key] ?? scale);
+          walk((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], `${path}.${key}`, next);
+        }
+      } else if (x !== y) {
+        out.push(`${path}: ${JSON.stringify(y)}, reference ${JSON.stringify(x)}`);
+      }
+    };
+    walk(a.groups, b.groups, 'groups', Math.max(...Object.values(scales)));
+    expect(out.slice(0, 20)).toEqual([]);
+    expect(b.groups[0].cycles).toBe(320);
+    expect(b.groups[0].outliers.cycles).toEqual(a.groups[0].outliers.cycles);
+  });
+
+  it('an unknown task: one clear line on stderr, exit 1', () => {
+    const { code, stdout, stderr } = run('analyze', fixture('multi_rowgroup.parquet'), '--task', 'flying', '--json');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/no task "flying" \(tasks: .*level_walking.*\)/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--ddof 2 is a usage error, exit 2', () => {
+    const { code, stdout, stderr } = run('analyze', fixture('multi_rowgroup.parquet'), '--ddof', '2');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^locolens: --ddof is 0 or 1\nusage: locolens inspect FILE/);
   });
 });

@@ -65,7 +65,10 @@ export interface IPerCycleFeatures {
 export interface IPatterns {
   mean: Float64Array;
   std: Float64Array;
-  /** Cycles that contributed at each (feature, phase): all of them under 'propagate'. */
+  /**
+   * Cycles with a value (not NaN) at each (feature, phase), under both policies; under
+   * 'propagate' a cell with fewer than all cycles has a NaN mean and SD.
+   */
   count: Float64Array;
 }
 

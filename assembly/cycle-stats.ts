@@ -1,0 +1,441 @@
+/**
+ * locolens' WebAssembly SIMD kernels (AssemblyScript, compiled by scripts/build-wasm.mjs).
+ *
+ * Data layout: `[feature][cycle][phase]`, 150 float32 phases per cycle (600 bytes), as
+ * ../src/core/kernels/types.ts. The caller (src/core/kernels/wasm/wasm-kernels.ts) lays out every
+ * buffer in linear memory above `heapBase()` and passes pointers; nothing here allocates.
+ *
+ * One fused pass per cycle (each sample loaded once, 38 f32x4 vectors, the last one overlapping)
+ * computes the per-cycle features and adds into the pattern sums. The wrapper calls it once per
+ * feature, and the RMSE likewise (V8 swaps in optimized wasm code only between calls).
+ *
+ * Accuracy (float32 lanes, float64 results; the reference is float64):
+ * - a cycle's mean and SD come from sums of e = x − x[0] and e² in float32 lanes (≤ 38 terms a lane),
+ *   added in float64: mean = x[0] + Σe/n, SS = Σe² − (Σe)²/n. The float32 rounding of Σe² costs
+ *   SS a relative error about ε·(1 + (mean − x[0])²/SD²); where that ratio exceeds 16 (x[0] far from
+ *   the mean) the cycle's 600 bytes are swept again from L1 around the float32 mean (corrected
+ *   two-pass);
+ * - the pattern moments at each (feature, phase) are summed in float32 lanes over blocks of at most
+ *   16 cycles, shifted by the running float64 mean (rounded to float32) of the cycles before the
+ *   block; each block's count/mean/M2 is then merged into the float64 moments with Chan's update.
+ *   Blocks start at 1 cycle and then hold as many cycles as came before (up to 16), so that the
+ *   shift is a mean over at least as many cycles as the block has;
+ * - min, max and argmax |x| are exact (float32 values, first index on ties);
+ * - the RMSE subtracts the float64 mean pattern as float32 hi + lo parts and sums squares per
+ *   feature and cycle (≤ 38 terms a lane) before adding into float64.
+ * A cycle with a NaN or an infinity (its float32 sum is not finite) takes a scalar float64 path that
+ * is the reference's code, and its block's pattern sums are redone leaving NaN out.
+ */
+
+const PHASES: i32 = 150;
+const CYCLE_BYTES: usize = 600;
+/** Pattern block size (cycles) once the running mean is established. */
+const BLOCK: i32 = 16;
+/** Byte offset of the last (overlapping) vector of a cycle: phases 146..149. */
+const TAIL: usize = 584;
+/** Byte offset of the tail's slot in the 152-float scratch vectors: slot floats 148..151 hold phases 146..149. */
+const TAIL_SLOT: usize = 592;
+
+// 152-float scratch vectors, "slot layout": phase p < 148 at float p; phases 146..149 again at floats 148..151
+// (so phase 148 is at 150 and 149 at 151).
+const S1: usize = memory.data(152 * 4, 16);
+const S2: usize = memory.data(152 * 4, 16);
+const SHIFT: usize = memory.data(152 * 4, 16);
+const NANCNT: usize = memory.data(152 * 4, 16);
+const MHI: usize = memory.data(152 * 4, 16);
+const MLO: usize = memory.data(152 * 4, 16);
+
+/** First free byte of linear memory: the caller's buffers start here (16-byte aligned). */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~(<usize>15);
+}
+
+// @ts-ignore: decorator
+@inline function slotOf(p: i32): usize {
+  return <usize>(p < 148 ? p : p + 2);
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f64 {
+  const lo = f64x2.promote_low_f32x4(v);
+  const hi = f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 0, 1));
+  const s = f64x2.add(lo, hi);
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}
+
+/**
+ * Per-cycle features of every cycle and the pattern partial of each feature.
+ * `data`: features × cycles × 150 float32. Per-cycle outputs: features × cycles float64 each.
+ * Partial outputs: features × 150 float64 (count, mean, m2) and u8 (nan).
+ */
+export function perCycleAndPatterns(
+  data: usize,
+  features: i32,
+  cycles: i32,
+  ddof: i32,
+  ignore: i32,
+  oMean: usize,
+  oStd: usize,
+  oMin: usize,
+  oMax: usize,
+  oRom: usize,
+  oPeak: usize,
+  pCount: usize,
+  pMean: usize,
+  pM2: usize,
+  pNan: usize
+): void {
+  const tailMask = i32x4(0, 0, -1, -1);
+  const absMask = i32x4.splat(0x7fffffff);
+  const four = i32x4.splat(4);
+  const zero = f32x4.splat(0);
+  const sdDiv: f64 = <f64>(PHASES - ddof);
+  for (let f = 0; f < features; f++) {
+    const fdata = data + <usize>f * <usize>cycles * CYCLE_BYTES;
+    const cell = <usize>f * <usize>PHASES;
+    for (let p = 0; p < PHASES; p++) {
+      store<f64>(pCount + ((cell + p) << 3), 0);
+      store<f64>(pMean + ((cell + p) << 3), 0);
+      store<f64>(pM2 + ((cell + p) << 3), 0);
+      store<u8>(pNan + cell + p, 0);
+    }
+    let done: i32 = 0;
+    let uniform = true;
+    let c0: i32 = 0;
+    while (c0 < cycles) {
+      let nb: i32 = done < BLOCK ? (done > 0 ? done : 1) : BLOCK;
+      if (nb > cycles - c0) nb = cycles - c0;
+      // The shift of each phase: the running mean, else the block's first non-NaN sample, else 0.
+      for (let p = 0; p < PHASES; p++) {
+        const at = (cell + p) << 3;
+        let k: f32 = 0;
+        if (load<f64>(pCount + at) > 0) {
+          k = <f32>load<f64>(pMean + at);
+        } else {
+          for (let c = c0; c < c0 + nb; c++) {
+            const v = load<f32>(fdata + <usize>c * CYCLE_BYTES + (<usize>p << 2));
+            if (v == v) {
+              k = v;
+              break;
+            }
+          }
+        }
+        store<f32>(SHIFT + (slotOf(p) << 2), k);
+        if (p == 146 || p == 147) store<f32>(SHIFT + (<usize>(p + 2) << 2), k);
+      }
+      for (let i: usize = 0; i < 152 * 4; i += 16) {
+        v128.store(S1 + i, zero);
+        v128.store(S2 + i, zero);
+        v128.store(NANCNT + i, zero);
+      }
+      let blockNan = false;
+      for (let c = c0; c < c0 + nb; c++) {
+        const x = fdata + <usize>c * CYCLE_BYTES;
+        const out = (<usize>f * <usize>cycles + <usize>c) << 3;
+        // One pass: sums of e = x − x[0] and e², min, max, argmax |x|, and the pattern sums.
+        const x0 = load<f32>(x);
+        const shift = f32x4.splat(x0);
+        let se = zero;
+        let sse = zero;
+        let mn = f32x4.splat(Infinity);
+        let mx = f32x4.splat(-Infinity);
+        let best = f32x4.splat(-1);
+        let bidx = i32x4.splat(0);
+        let idx = i32x4(0, 1, 2, 3);
+        for (let o: usize = 0; o < TAIL; o += 16) {
+          const v = v128.load(x + o);
+          const e = f32x4.sub(v, shift);
+          se = f32x4.add(se, e);
+          sse = f32x4.add(sse, f32x4.mul(e, e));
+          mn = f32x4.pmin(mn, v);
+          mx = f32x4.pmax(mx, v);
+          const a = v128.and(v, absMask);
+          // Indices only grow: a lane's new best index is simply the current one.
+          bidx = i32x4.max_s(bidx, v128.and(idx, f32x4.gt(a, best)));
+          best = f32x4.pmax(best, a);
+          idx = i32x4.add(idx, four);
+          const d = f32x4.sub(v, v128.load(SHIFT + o));
+          v128.store(S1 + o, f32x4.add(v128.load(S1 + o), d));
+          v128.store(S2 + o, f32x4.add(v128.load(S2 + o), f32x4.mul(d, d)));
+        }
+        {
+          const v = v128.load(x + TAIL);
+          const e = v128.and(f32x4.sub(v, shift), tailMask);
+          se = f32x4.add(se, e);
+          sse = f32x4.add(sse, f32x4.mul(e, e));
+          mn = f32x4.pmin(mn, v);
+          mx = f32x4.pmax(mx, v);
+          const a = f32x4.abs(v);
+          bidx = i32x4.max_s(bidx, v128.and(i32x4(146, 147, 148, 149), f32x4.gt(a, best)));
+          best = f32x4.pmax(best, a);
+          const d = f32x4.sub(v, v128.load(SHIFT + TAIL_SLOT));
+          v128.store(S1 + TAIL_SLOT, f32x4.add(v128.load(S1 + TAIL_SLOT), d));
+          v128.store(S2 + TAIL_SLOT, f32x4.add(v128.load(S2 + TAIL_SLOT), f32x4.mul(d, d)));
+        }
+        let sumE = hsum(se);
+        if (!isFinite(sumE)) {
+          // NaN or infinity: the reference's code; the block's pattern sums are redone without NaN below.
+          slowCycle(x, out, ddof, ignore, oMean, oStd, oMin, oMax, oRom, oPeak);
+          blockNan = true;
+          continue;
+        }
+        let base: f64 = <f64>x0;
+        let ss = hsum(sse) - (sumE * sumE) / <f64>PHASES;
+        // The shift x[0] is far from the mean (relative to the SD): float32 cancellation could cost more than
+        // 1e-6, so sum again (from L1) around the float32 mean.
+        if (!(sumE * sumE <= 16 * <f64>PHASES * ss)) {
+          const m32 = <f32>(base + sumE / <f64>PHASES);
+          const m = f32x4.splat(m32);
+          se = zero;
+          sse = zero;
+          for (let o: usize = 0; o < TAIL; o += 16) {
+            const e = f32x4.sub(v128.load(x + o), m);
+            se = f32x4.add(se, e);
+            sse = f32x4.add(sse, f32x4.mul(e, e));
+          }
+          const e = v128.and(f32x4.sub(v128.load(x + TAIL), m), tailMask);
+          se = f32x4.add(se, e);
+          sse = f32x4.add(sse, f32x4.mul(e, e));
+          base = <f64>m32;
+          sumE = hsum(se);
+          ss = hsum(sse) - (sumE * sumE) / <f64>PHASES;
+        }
+        if (ss < 0) ss = 0;
+        // Horizontal min, max and argmax |x| (the smallest index among the lanes holding the largest |x|).
+        mn = f32x4.pmin(mn, f32x4.shuffle(mn, mn, 2, 3, 0, 1));
+        mn = f32x4.pmin(mn, f32x4.shuffle(mn, mn, 1, 0, 3, 2));
+        mx = f32x4.pmax(mx, f32x4.shuffle(mx, mx, 2, 3, 0, 1));
+        mx = f32x4.pmax(mx, f32x4.shuffle(mx, mx, 1, 0, 3, 2));
+        let top = f32x4.pmax(best, f32x4.shuffle(best, best, 2, 3, 0, 1));
+        top = f32x4.pmax(top, f32x4.shuffle(top, top, 1, 0, 3, 2));
+        let first = v128.bitselect(bidx, i32x4.splat(PHASES), f32x4.eq(best, top));
+        first = i32x4.min_s(first, i32x4.shuffle(first, first, 2, 3, 0, 1));
+        first = i32x4.min_s(first, i32x4.shuffle(first, first, 1, 0, 3, 2));
+        const vmin = <f64>f32x4.extract_lane(mn, 0);
+        const vmax = <f64>f32x4.extract_lane(mx, 0);
+        const pi = i32x4.extract_lane(first, 0);
+        store<f64>(oMean + out, base + sumE / <f64>PHASES);
+        store<f64>(oStd + out, Math.sqrt(ss / sdDiv));
+        store<f64>(oMin + out, vmin);
+        store<f64>(oMax + out, vmax);
+        store<f64>(oRom + out, vmax - vmin);
+        store<f64>(oPeak + out, <f64>pi / <f64>PHASES);
+      }
+      if (blockNan) {
+        redoBlockSums(fdata, c0, nb, cell, pNan);
+      }
+      if (uniform && !blockNan) {
+        mergeUniform(cell, <f64>done, <f64>nb, pCount, pMean, pM2);
+      } else {
+        mergeGeneral(cell, nb, pCount, pMean, pM2);
+        uniform = false;
+      }
+      done += nb;
+      c0 += nb;
+    }
+  }
+}
+
+/** The reference's per-cycle code, for a cycle with NaN or infinity. */
+function slowCycle(x: usize, out: usize, ddof: i32, ignore: i32, oMean: usize, oStd: usize, oMin: usize, oMax: usize, oRom: usize, oPeak: usize): void {
+  let n: i32 = 0;
+  let sum: f64 = 0;
+  let min: f64 = Infinity;
+  let max: f64 = -Infinity;
+  let hasNan = false;
+  let peak: i32 = -1;
+  let peakAbs: f64 = -Infinity;
+  let firstNan: i32 = -1;
+  for (let p = 0; p < PHASES; p++) {
+    const v = <f64>load<f32>(x + (<usize>p << 2));
+    if (v != v) {
+      hasNan = true;
+      if (firstNan < 0) firstNan = p;
+      continue;
+    }
+    n++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const a = Math.abs(v);
+    if (a > peakAbs) {
+      peakAbs = a;
+      peak = p;
+    }
+  }
+  if (hasNan && !ignore) {
+    store<f64>(oMean + out, NaN);
+    store<f64>(oStd + out, NaN);
+    store<f64>(oMin + out, NaN);
+    store<f64>(oMax + out, NaN);
+    store<f64>(oRom + out, NaN);
+    store<f64>(oPeak + out, <f64>firstNan / <f64>PHASES);
+    return;
+  }
+  if (n == 0) {
+    store<f64>(oMean + out, NaN);
+    store<f64>(oStd + out, NaN);
+    store<f64>(oMin + out, NaN);
+    store<f64>(oMax + out, NaN);
+    store<f64>(oRom + out, NaN);
+    store<f64>(oPeak + out, NaN);
+    return;
+  }
+  const mean = sum / <f64>n;
+  let ss: f64 = 0;
+  for (let p = 0; p < PHASES; p++) {
+    const v = <f64>load<f32>(x + (<usize>p << 2));
+    if (v == v) ss += (v - mean) * (v - mean);
+  }
+  store<f64>(oMean + out, mean);
+  store<f64>(oStd + out, n - ddof > 0 ? Math.sqrt(ss / <f64>(n - ddof)) : NaN);
+  store<f64>(oMin + out, min);
+  store<f64>(oMax + out, max);
+  store<f64>(oRom + out, max - min);
+  store<f64>(oPeak + out, <f64>peak / <f64>PHASES);
+}
+
+/** The pattern sums of a block with NaN, again, leaving NaN out (counted in NANCNT, flagged in `pNan`). */
+function redoBlockSums(fdata: usize, c0: i32, nb: i32, cell: usize, pNan: usize): void {
+  for (let i: usize = 0; i < 152 * 4; i += 4) {
+    store<f32>(S1 + i, 0);
+    store<f32>(S2 + i, 0);
+    store<i32>(NANCNT + i, 0);
+  }
+  for (let c = c0; c < c0 + nb; c++) {
+    const x = fdata + <usize>c * CYCLE_BYTES;
+    for (let p = 0; p < PHASES; p++) {
+      const v = load<f32>(x + (<usize>p << 2));
+      const slot = slotOf(p) << 2;
+      if (v != v) {
+        store<i32>(NANCNT + slot, load<i32>(NANCNT + slot) + 1);
+        store<u8>(pNan + cell + <usize>p, 1);
+        continue;
+      }
+      const d = v - load<f32>(SHIFT + slot);
+      store<f32>(S1 + slot, load<f32>(S1 + slot) + d);
+      store<f32>(S2 + slot, load<f32>(S2 + slot) + d * d);
+    }
+  }
+}
+
+/** Chan-merge a block of `nb` NaN-free cycles into moments whose counts are all `na`. */
+function mergeUniform(cell: usize, na: f64, nb: f64, pCount: usize, pMean: usize, pM2: usize): void {
+  const n = na + nb;
+  const invNb = f64x2.splat(1 / nb);
+  const wb = f64x2.splat(nb / n);
+  const wab = f64x2.splat((na * nb) / n);
+  const nv = f64x2.splat(n);
+  const zero = f64x2.splat(0);
+  // Phase pairs (2j, 2j+1): slots 2j for j < 74; the last pair (148, 149) at slot 150.
+  for (let j = 0; j < 75; j++) {
+    const slot: usize = j < 74 ? <usize>(2 * j) << 2 : 150 << 2;
+    const at = (cell + <usize>(2 * j)) << 3;
+    const s1 = f64x2.promote_low_f32x4(v128.load64_zero(S1 + slot));
+    const s2 = f64x2.promote_low_f32x4(v128.load64_zero(S2 + slot));
+    const k = f64x2.promote_low_f32x4(v128.load64_zero(SHIFT + slot));
+    const meanB = f64x2.add(k, f64x2.mul(s1, invNb));
+    const m2B = f64x2.pmax(f64x2.sub(s2, f64x2.mul(f64x2.mul(s1, s1), invNb)), zero);
+    const meanA = v128.load(pMean + at);
+    const delta = f64x2.sub(meanB, meanA);
+    v128.store(pMean + at, f64x2.add(meanA, f64x2.mul(delta, wb)));
+    v128.store(pM2 + at, f64x2.add(v128.load(pM2 + at), f64x2.add(m2B, f64x2.mul(f64x2.mul(delta, delta), wab))));
+    v128.store(pCount + at, nv);
+  }
+}
+
+/** Chan-merge a block of `nb` cycles, some with NaN, into moments of any counts. */
+function mergeGeneral(cell: usize, nb: i32, pCount: usize, pMean: usize, pM2: usize): void {
+  for (let p = 0; p < PHASES; p++) {
+    const slot = slotOf(p) << 2;
+    const cnt = <f64>(nb - load<i32>(NANCNT + slot));
+    if (cnt == 0) continue;
+    const at = (cell + <usize>p) << 3;
+    const s1 = <f64>load<f32>(S1 + slot);
+    const s2 = <f64>load<f32>(S2 + slot);
+    const meanB = <f64>load<f32>(SHIFT + slot) + s1 / cnt;
+    let m2B = s2 - (s1 * s1) / cnt;
+    if (m2B < 0) m2B = 0;
+    const na = load<f64>(pCount + at);
+    const n = na + cnt;
+    const meanA = load<f64>(pMean + at);
+    const delta = meanB - meanA;
+    store<f64>(pMean + at, meanA + (delta * cnt) / n);
+    store<f64>(pM2 + at, load<f64>(pM2 + at) + m2B + (delta * delta * na * cnt) / n);
+    store<f64>(pCount + at, n);
+  }
+}
+
+/** Zeroes the RMSE accumulators of `cycles` cycles: sums of squares and counts (float64), NaN flags (u8). */
+export function rmseBegin(cycles: i32, ssPtr: usize, nPtr: usize, nanPtr: usize): void {
+  memory.fill(ssPtr, 0, <usize>cycles << 3);
+  memory.fill(nPtr, 0, <usize>cycles << 3);
+  memory.fill(nanPtr, 0, <usize>cycles);
+}
+
+/**
+ * Adds the squared differences of `features` features (`data`: features × cycles × 150 float32) from their
+ * mean pattern (`meanPtr`: features × 150 float64) into the per-cycle accumulators.
+ */
+export function rmseAccumulate(data: usize, features: i32, cycles: i32, meanPtr: usize, ssPtr: usize, nPtr: usize, nanPtr: usize): void {
+  const tailMask = i32x4(0, 0, -1, -1);
+  for (let f = 0; f < features; f++) {
+    const fdata = data + <usize>f * <usize>cycles * CYCLE_BYTES;
+    const mrow = meanPtr + ((<usize>f * <usize>PHASES) << 3);
+    // The mean as float32 hi + lo: (x − hi) is exact near the mean, and − lo restores float64's precision.
+    for (let p = 0; p < PHASES; p++) {
+      const m = load<f64>(mrow + (<usize>p << 3));
+      const hi = <f32>m;
+      const lo = <f32>(m - <f64>hi);
+      store<f32>(MHI + (slotOf(p) << 2), hi);
+      store<f32>(MLO + (slotOf(p) << 2), lo);
+      if (p == 146 || p == 147) {
+        store<f32>(MHI + (<usize>(p + 2) << 2), hi);
+        store<f32>(MLO + (<usize>(p + 2) << 2), lo);
+      }
+    }
+    for (let c = 0; c < cycles; c++) {
+      const x = fdata + <usize>c * CYCLE_BYTES;
+      let acc = f32x4.splat(0);
+      for (let o: usize = 0; o < TAIL; o += 16) {
+        const d = f32x4.sub(f32x4.sub(v128.load(x + o), v128.load(MHI + o)), v128.load(MLO + o));
+        acc = f32x4.add(acc, f32x4.mul(d, d));
+      }
+      {
+        const d = v128.and(f32x4.sub(f32x4.sub(v128.load(x + TAIL), v128.load(MHI + TAIL_SLOT)), v128.load(MLO + TAIL_SLOT)), tailMask);
+        acc = f32x4.add(acc, f32x4.mul(d, d));
+      }
+      const s = hsum(acc);
+      const at = <usize>c << 3;
+      if (isFinite(s)) {
+        store<f64>(ssPtr + at, load<f64>(ssPtr + at) + s);
+        store<f64>(nPtr + at, load<f64>(nPtr + at) + <f64>PHASES);
+        continue;
+      }
+      // NaN or infinity in the data or the mean: the reference's float64 code.
+      let ss: f64 = 0;
+      let n: f64 = 0;
+      for (let p = 0; p < PHASES; p++) {
+        const d = <f64>load<f32>(x + (<usize>p << 2)) - load<f64>(mrow + (<usize>p << 3));
+        if (d != d) {
+          store<u8>(nanPtr + <usize>c, 1);
+          continue;
+        }
+        ss += d * d;
+        n += 1;
+      }
+      store<f64>(ssPtr + at, load<f64>(ssPtr + at) + ss);
+      store<f64>(nPtr + at, load<f64>(nPtr + at) + n);
+    }
+  }
+}
+
+/** RMSE of each cycle from the accumulators (NaN where a NaN met under 'propagate', or nothing counted). */
+export function rmseEnd(cycles: i32, ignore: i32, ssPtr: usize, nPtr: usize, nanPtr: usize, outPtr: usize): void {
+  for (let c = 0; c < cycles; c++) {
+    const at = <usize>c << 3;
+    const n = load<f64>(nPtr + at);
+    const nan = load<u8>(nanPtr + <usize>c) != 0;
+    store<f64>(outPtr + at, (nan && !ignore) || n == 0 ? NaN : Math.sqrt(load<f64>(ssPtr + at) / n));
+  }
+}

@@ -66,6 +66,8 @@ export class AnalysisView extends Widget {
   private tab: Tab = 'patterns';
   private feature = 0;
   private phase: number | null = null;
+  /** Subjects the task view is restricted to (empty: all). */
+  private subjectFilter: string[] = [];
   private options: { ddof: 0 | 1; nan: 'propagate' | 'ignore'; outlierThreshold: number } = { ddof: 0, nan: 'propagate', outlierThreshold: 2 };
   private page = 0;
   private plotly: typeof import('plotly.js-dist-min').default | null = null;
@@ -81,9 +83,10 @@ export class AnalysisView extends Widget {
     const { path, task, subject, subjects } = this.request;
     try {
       this.status('Analysing…', 'loading');
+      const chosen = this.subjectFilter.length ? this.subjectFilter : subjects;
       const result = await this.datasets.analyze(
         path,
-        subject ? { subjects: [subject], groupBy: 'subject-task' } : { task, subjects, groupBy: 'task' },
+        subject ? { subjects: [subject], groupBy: 'subject-task' } : { task, subjects: chosen, groupBy: 'task' },
         this.options
       );
       const group = result.groups.find(g => g.task === task);
@@ -198,6 +201,9 @@ export class AnalysisView extends Widget {
     nan.addEventListener('change', rerun);
     ddof.addEventListener('change', rerun);
     const extra: HTMLElement[] = [nan, ddof];
+    if (!this.request.subject) {
+      extra.push(this.subjectPicker());
+    }
     if (this.tab === 'correlation') {
       const slider = h('input', {
         type: 'range',
@@ -226,6 +232,37 @@ export class AnalysisView extends Widget {
     }
     this.controls.replaceChildren(tabs, this.tab === 'correlation' ? h('span') : h('label', { class: 'locolens-inline' }, 'Feature ', feature), ...extra);
   }
+
+  /** A task view's choice of subjects: all of the task's, or a selection. */
+  private subjectPicker(): HTMLElement {
+    const all = this.allSubjects ?? this.group!.subjects;
+    this.allSubjects = all;
+    const chosen = new Set(this.subjectFilter.length ? this.subjectFilter : all);
+    const boxes = all.map(subject => {
+      const box = h('input', { type: 'checkbox', value: subject, 'data-subject': subject });
+      box.checked = chosen.has(subject);
+      return h('label', { class: 'locolens-subject-choice' }, box, ` ${subject}`);
+    });
+    const apply = h('button', { class: 'jp-mod-styled jp-mod-accept', 'data-locolens': 'apply-subjects' }, 'Apply');
+    apply.addEventListener('click', () => {
+      const picked = boxes.map(label => label.querySelector('input')!).filter(box => box.checked).map(box => box.value);
+      if (picked.length === 0) {
+        return;
+      }
+      this.subjectFilter = picked.length === all.length ? [] : picked;
+      this.comparison = null;
+      void this.load();
+    });
+    return h(
+      'details',
+      { class: 'locolens-subject-picker', 'data-locolens': 'subject-picker' },
+      h('summary', {}, `Subjects (${chosen.size} of ${all.length})`),
+      h('div', { class: 'locolens-subject-choices' }, boxes),
+      apply
+    );
+  }
+
+  private allSubjects: string[] | null = null;
 
   private phaseLabel(): string {
     return this.phase === null ? 'all samples' : `${((this.phase * 100) / (PHASES - 1)).toFixed(1)} %`;
@@ -274,7 +311,7 @@ export class AnalysisView extends Widget {
     if (!this.comparison) {
       this.comparison = await this.datasets.analyze(
         this.request.path,
-        { task: this.request.task, subjects: this.request.subjects, groupBy: 'subject-task' },
+        { task: this.request.task, subjects: this.subjectFilter.length ? this.subjectFilter : this.request.subjects, groupBy: 'subject-task' },
         this.options
       );
     }

@@ -95,3 +95,31 @@ test('the analysis view shows an error for a file that cannot be analysed', asyn
   await page.evaluate(() => (window as any).jupyterapp.commands.execute('locolens:analyze', { path: 'fixtures/random_bytes.parquet', task: 'run' }));
   await expect(page.locator('.locolens-analysis [role="alert"]')).toHaveText(/not a parquet file/);
 });
+
+test('a whole task, then a selection of its subjects', async ({ page }) => {
+  const counts: Record<string, number> = JSON.parse(
+    python(
+      '-c',
+      'import sys,json,collections,pyarrow.parquet as pq;t=pq.read_table(sys.argv[1],columns=["subject","task"]);' +
+        'c=collections.Counter(s for s,k in zip(t["subject"].to_pylist(),t["task"].to_pylist()) if k=="stair_ascent");' +
+        'print(json.dumps({s:n//150 for s,n in c.items()}))',
+      join(DATA, DEMO)
+    )
+  );
+  const subjects = Object.keys(counts).sort();
+  await page.getByRole('tab', { name: 'locolens datasets' }).click();
+  const panel = page.locator('#locolens-dataset-browser');
+  await panel.locator(`.locolens-file[data-path="${DEMO}"]`).click();
+  await panel.locator('[data-locolens="analyze"][data-task="stair_ascent"]:not([data-subject])').click();
+  const view = page.locator('.locolens-analysis');
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText(`${total} cycles`, { timeout: 90000 });
+
+  await view.locator('[data-locolens="subject-picker"] > summary').click();
+  for (const subject of subjects.slice(2)) {
+    await view.locator(`input[data-subject="${subject}"]`).uncheck();
+  }
+  await view.locator('[data-locolens="apply-subjects"]').click();
+  await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText(`${counts[subjects[0]] + counts[subjects[1]]} cycles`, { timeout: 90000 });
+  await expect(view.locator('h2')).toHaveText('stair_ascent — 2 subjects');
+});

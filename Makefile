@@ -62,6 +62,9 @@ ui-data: demo
 	mkdir -p $(UI_DATA)/fixtures
 	ln -f $(DEMO) $(UI_DATA)/ 2>/dev/null || cp $(DEMO) $(UI_DATA)/
 	$(BIN)/python scripts/generate_dataset.py --preset fixtures --out $(UI_DATA)/fixtures > /dev/null
+	$(BIN)/python scripts/generate_dataset.py --out $(UI_DATA)/large/ten_thousand_cycles.parquet --subjects 1 \
+	  --cycles 10000 --tasks run --dtype float32 --compression zstd --seed 7 \
+	  --variables knee_flexion_angle_ipsi_rad,hip_flexion_angle_ipsi_rad,ankle_dorsiflexion_angle_ipsi_rad,grf_vertical_ipsi_BW > /dev/null
 
 clean:
 	rm -rf lib dist tsconfig.tsbuildinfo locolens/labextension locolens/_version.py test-data $(UI_DATA) ui-tests/test-results

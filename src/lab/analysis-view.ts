@@ -12,7 +12,7 @@ import { Widget } from '@lumino/widgets';
 import type { IAnalysisResult, IGroupAnalysis } from '../core/analysis/analyze-dataset';
 import { describeError } from '../core/errors';
 import { PHASES } from '../core/kernels/types';
-import { comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
+import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
 import { h } from './dom';
 import { exportPerCycleTable, type IExportTarget } from './export-results';
 import type { ILocolensDatasets } from './tokens';
@@ -66,6 +66,8 @@ export class AnalysisView extends Widget {
   private tab: Tab = 'patterns';
   private feature = 0;
   private phase: number | null = null;
+  /** Draw every cycle as a line even past MAX_CYCLE_LINES. */
+  private allLines = false;
   /** Subjects the task view is restricted to (empty: all). */
   private subjectFilter: string[] = [];
   private options: { ddof: 0 | 1; nan: 'propagate' | 'ignore'; outlierThreshold: number } = { ddof: 0, nan: 'propagate', outlierThreshold: 2 };
@@ -204,6 +206,15 @@ export class AnalysisView extends Widget {
     if (!this.request.subject) {
       extra.push(this.subjectPicker());
     }
+    if (this.tab === 'patterns' && group.cycles > MAX_CYCLE_LINES) {
+      const lines = h('input', { type: 'checkbox', 'data-locolens': 'all-lines' });
+      lines.checked = this.allLines;
+      lines.addEventListener('change', () => {
+        this.allLines = lines.checked;
+        void this.draw();
+      });
+      extra.push(h('label', { class: 'locolens-inline', title: 'Without a GPU, drawing many thousands of lines can take long' }, lines, ` draw all ${group.cycles} cycles as lines`));
+    }
     if (this.tab === 'correlation') {
       const slider = h('input', {
         type: 'range',
@@ -283,7 +294,7 @@ export class AnalysisView extends Widget {
     if (this.tab === 'patterns') {
       const C = group.cycles;
       const samples = group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES);
-      figure = patternFigure(group, this.feature, samples, theme);
+      figure = patternFigure(group, this.feature, samples, theme, this.allLines ? Infinity : MAX_CYCLE_LINES);
     } else if (this.tab === 'rom') {
       figure = romFigure(group, this.feature, theme);
     } else if (this.tab === 'compare') {

@@ -41,13 +41,30 @@ function sliceOf(array: Float64Array | Float32Array, start: number, length: numb
   return Array.from(array.subarray(start, start + length), v => (Number.isFinite(v) ? v : NaN));
 }
 
+/** Above this many cycles, the ordinary cycles are drawn as a density unless asked otherwise. */
+export const MAX_CYCLE_LINES = 2000;
+
+/** Value bins of the density view. */
+const DENSITY_BINS = 120;
+
 /**
  * Phase patterns of one feature: every cycle (WebGL, one trace per class of cycle with gaps
  * between cycles), outlier and invalid cycles highlighted, the mean and a ±1 SD band.
  *
+ * #### Notes
+ * Past `maxLines` cycles the ordinary cycles become a density heatmap (cycles per phase and
+ * value bin): 10,000 lines are a blob to the eye, and software WebGL (no GPU) needs tens of
+ * seconds for 1.5 M line vertices. Outlier and invalid cycles stay lines, with hover.
+ *
  * @param samples - the feature's samples `[cycle][phase]` (cycles × 150).
  */
-export function patternFigure(group: IGroupAnalysis, feature: number, samples: Float32Array, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+export function patternFigure(
+  group: IGroupAnalysis,
+  feature: number,
+  samples: Float32Array,
+  theme: IPlotTheme,
+  maxLines = MAX_CYCLE_LINES
+): { data: Data[]; layout: Partial<Layout> } {
   const name = group.features[feature];
   const outliers = new Set(group.outliers.cycles);
   const classes: Record<'normal' | 'outlier' | 'invalid', { x: Array<number | null>; y: Array<number | null>; text: string[] }> = {
@@ -55,8 +72,13 @@ export function patternFigure(group: IGroupAnalysis, feature: number, samples: F
     outlier: { x: [], y: [], text: [] },
     invalid: { x: [], y: [], text: [] }
   };
+  const normalCount = group.cycles - countOf(group, outliers, 'outlier') - countOf(group, outliers, 'invalid');
+  const dense = normalCount > maxLines;
   for (let c = 0; c < group.cycles; c++) {
     const kind = outliers.has(c) ? 'outlier' : group.validation.valid[c] ? 'normal' : 'invalid';
+    if (kind === 'normal' && dense) {
+      continue;
+    }
     const target = classes[kind];
     const label = `${group.cycleSubjects[c]} · ${group.task} · cycle ${group.cycleIndex[c]}${kind === 'normal' ? '' : ` (${kind})`}`;
     for (let p = 0; p < PHASES; p++) {
@@ -74,7 +96,7 @@ export function patternFigure(group: IGroupAnalysis, feature: number, samples: F
   const trace = (kind: keyof typeof classes, color: string, width: number, label: string): Data => ({
     type: 'scattergl',
     mode: 'lines',
-    name: `${label} (${kind === 'normal' ? group.cycles - countOf(group, outliers, 'outlier') - countOf(group, outliers, 'invalid') : countOf(group, outliers, kind)})`,
+    name: `${label} (${kind === 'normal' ? normalCount : countOf(group, outliers, kind)})`,
     x: classes[kind].x,
     y: classes[kind].y,
     text: classes[kind].text,
@@ -84,7 +106,7 @@ export function patternFigure(group: IGroupAnalysis, feature: number, samples: F
     connectgaps: false
   });
   const data: Data[] = [
-    trace('normal', theme.cycle, 1, 'cycles'),
+    dense ? densityTrace(group, outliers, samples, normalCount, theme) : trace('normal', theme.cycle, 1, 'cycles'),
     trace('invalid', theme.invalid, 1.5, 'invalid'),
     trace('outlier', theme.outlier, 1.5, 'outliers'),
     {
@@ -122,6 +144,51 @@ export function patternFigure(group: IGroupAnalysis, feature: number, samples: F
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   (layout.xaxis as Record<string, unknown>).range = [0, 100];
   return { data, layout };
+}
+
+/** The ordinary cycles as counts per (phase, value bin). */
+function densityTrace(group: IGroupAnalysis, outliers: Set<number>, samples: Float32Array, normalCount: number, theme: IPlotTheme): Data {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i];
+    if (v < min) {
+      min = v;
+    }
+    if (v > max) {
+      max = v;
+    }
+  }
+  if (!(max > min)) {
+    max = min + 1;
+  }
+  const width = (max - min) / DENSITY_BINS;
+  const z: number[][] = Array.from({ length: DENSITY_BINS }, () => new Array<number>(PHASES).fill(0));
+  for (let c = 0; c < group.cycles; c++) {
+    if (outliers.has(c) || !group.validation.valid[c]) {
+      continue;
+    }
+    for (let p = 0; p < PHASES; p++) {
+      const v = samples[c * PHASES + p];
+      if (v === v) {
+        z[Math.min(DENSITY_BINS - 1, Math.floor((v - min) / width))][p]++;
+      }
+    }
+  }
+  return {
+    type: 'heatmap',
+    name: `cycles (${normalCount}, density)`,
+    x: PHASE_PERCENT,
+    y: Array.from({ length: DENSITY_BINS }, (_, b) => min + (b + 0.5) * width),
+    z: z.map(row => row.map(count => (count === 0 ? null : count))),
+    colorscale: [
+      [0, withAlpha(theme.cycle, 0.15)],
+      [1, theme.fontSecondary]
+    ],
+    showscale: false,
+    showlegend: true,
+    hovertemplate: '%{x:.1f} %: %{z} cycles near %{y:.4g}<extra></extra>'
+  } as Data;
 }
 
 function countOf(group: IGroupAnalysis, outliers: Set<number>, kind: 'outlier' | 'invalid'): number {

@@ -123,3 +123,23 @@ test('a whole task, then a selection of its subjects', async ({ page }) => {
   await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText(`${counts[subjects[0]] + counts[subjects[1]]} cycles`, { timeout: 90000 });
   await expect(view.locator('h2')).toHaveText('stair_ascent — 2 subjects');
 });
+
+test('10,000 cycles of one task draw, with numpy’s outliers', async ({ page }) => {
+  const file = 'large/ten_thousand_cycles.parquet';
+  const expected: IExpected = JSON.parse(python(join(__dirname, '..', 'expected_outliers.py'), join(DATA, file)));
+  expect(expected.cycles).toBe(10000);
+  await page.evaluate(path => (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' }), file);
+  const view = page.locator('.locolens-analysis');
+  await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
+  await expect(view.locator('[data-locolens="outlier-count"]')).toHaveText(`${expected.outliers.length} outliers`);
+  await expect(view.locator('[data-drawn="patterns"]')).toBeVisible({ timeout: 120000 });
+  const drawn = await view.locator('[data-locolens="plot"]').evaluate((plot: any) => {
+    const density = plot.data.find((trace: any) => trace.type === 'heatmap');
+    const outliers = plot.data.find((trace: any) => trace.name.startsWith('outliers'));
+    // Every ordinary cycle is counted once in each phase column of the density.
+    const perPhase = density.z[0].map((_: unknown, p: number) => density.z.reduce((sum: number, row: Array<number | null>) => sum + (row[p] ?? 0), 0));
+    const runs = outliers.y.filter((y: number | null, i: number) => y !== null && (i === 0 || outliers.y[i - 1] === null)).length;
+    return { min: Math.min(...perPhase), max: Math.max(...perPhase), outliers: runs };
+  });
+  expect(drawn).toEqual({ min: 10000 - expected.outliers.length, max: 10000 - expected.outliers.length, outliers: expected.outliers.length });
+});

@@ -123,8 +123,7 @@ export async function analyzeDataset(
   const decodeMs = now() - decodeStarted;
 
   const kernelStarted = now();
-  const totalCycles = plan.groups.reduce((sum, group) => sum + group.cycles, 0);
-  const backend = await selectBackend(options.backend ?? 'auto', pool, totalCycles);
+  const backend = await selectBackend(options.backend ?? 'auto', pool);
   const groups: IGroupAnalysis[] = [];
   const offload = options.offload ?? backend.name === 'workers';
   for (let g = 0; g < plan.groups.length; g++) {

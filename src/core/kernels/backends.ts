@@ -120,10 +120,12 @@ function emptyPerCycle(size: number): IPerCycleFeatures {
 }
 
 /**
- * The backend for a request: `auto` prefers the worker pool for enough cycles, then wasm on this
- * thread, then the reference; an explicit wasm request fails clearly when SIMD is missing.
+ * The backend for a request. `auto` is the wasm kernel on this thread (the reference where
+ * WebAssembly SIMD is missing): measured here, single-thread wasm beats the worker pool 3–4×,
+ * whose cost is the sub-tensor copies into fresh buffers (scripts/bench-kernels.mjs). The
+ * browser asks for `workers` explicitly, to keep its page thread free.
  */
-export async function selectBackend(name: BackendName | 'auto', pool: WorkerPool | null, cycles: number): Promise<ICycleKernelBackend> {
+export async function selectBackend(name: BackendName | 'auto', pool: WorkerPool | null): Promise<ICycleKernelBackend> {
   if (name === 'reference') {
     return referenceBackend;
   }
@@ -139,9 +141,6 @@ export async function selectBackend(name: BackendName | 'auto', pool: WorkerPool
     } catch (error) {
       throw new LocolensError('bad-argument', `the wasm backend is not available here: ${String(error)}`);
     }
-  }
-  if (pool && pool.size > 1 && cycles >= 2 * MIN_CYCLES_PER_TASK) {
-    return workersBackend(pool);
   }
   try {
     return await wasmBackend();

@@ -1,0 +1,526 @@
+/**
+ * The WebGPU backend: per-cycle features, pattern moments, per-cycle RMSE, validation flags and
+ * feature/phase correlations as compute shaders, with exact float64 merges on the CPU.
+ *
+ * #### Notes
+ * - A tensor is uploaded once per chunk of cycles and reused by every kernel of the group;
+ *   pipelines and bind group layouts are made once per device. Each call encodes all its
+ *   dispatches in one command buffer, submits once and reads back once: no per-cycle round trips.
+ * - Inputs larger than the device's limits (`maxStorageBufferBindingSize`, `maxBufferSize`,
+ *   `maxComputeWorkgroupsPerDimension`) are cut in cycle chunks whose partial results merge with
+ *   the same mergeable moments as the worker pool.
+ * - Validation errors, out-of-memory and a lost device raise `GpuKernelError`, never a partial or
+ *   silently zero result (error scopes around every call): callers fall back to the CPU.
+ */
+import { LocolensError } from '../../errors';
+import type { IGroupStatistics } from '../group-statistics';
+import { VALIDATION_LIMITS, emptyPatternPartial, mergePatternPartials, romOverall, summaryStatistics } from '../reference';
+import { PHASES, type ICorrelations, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures, type IValidation } from '../types';
+import { CO_MOMENTS, PATTERN_MOMENTS, PER_CYCLE, RMSE_PARTS, VALIDATION, WORKGROUP_SIZE } from './shaders';
+
+/** Device limits the backend respects (tests may force smaller ones). */
+export interface IGpuLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+}
+
+/** What the backend moved and ran, for gauges and tests. */
+export interface IGpuStats {
+  uploads: number;
+  uploadBytes: number;
+  readbacks: number;
+  readbackBytes: number;
+  dispatches: number;
+  submits: number;
+  pipelinesCreated: number;
+}
+
+/** A failure of the GPU path (the caller falls back to the CPU). */
+export class GpuKernelError extends LocolensError {
+  constructor(message: string) {
+    super('io-error', message);
+    this.name = 'GpuKernelError';
+  }
+}
+
+/** Cycles per invocation of the pattern-moment shader (f32 partials, merged in f64). */
+const PATTERN_CHUNK_CYCLES = 256;
+/** Samples per invocation of the feature co-moment shader. */
+const COMOMENT_CHUNK_SAMPLES = 4096;
+/** Cycles per invocation of the phase co-moment shader. */
+const COMOMENT_CHUNK_CYCLES = 2048;
+
+type Kernel = 'perCycle' | 'patterns' | 'rmse' | 'validation' | 'comoments';
+
+const SOURCES: Record<Kernel, string> = {
+  perCycle: PER_CYCLE,
+  patterns: PATTERN_MOMENTS,
+  rmse: RMSE_PARTS,
+  validation: VALIDATION,
+  comoments: CO_MOMENTS
+};
+
+interface IChunk {
+  from: number;
+  to: number;
+  buffer: GPUBuffer;
+}
+
+interface IOutput {
+  buffer: GPUBuffer;
+  bytes: number;
+  read: (data: ArrayBuffer) => void;
+}
+
+/** The WebGPU kernels on one device. */
+export class GpuKernels {
+  private constructor(
+    private readonly device: GPUDevice,
+    /** Adapter description, e.g. "NVIDIA H100 (vulkan)". */
+    readonly adapter: string,
+    readonly limits: IGpuLimits
+  ) {
+    void device.lost.then(info => {
+      this.lostReason = info.message || info.reason || 'device lost';
+    });
+  }
+
+  /**
+   * Kernels on `device`.
+   *
+   * @param limits - override the device's limits (smaller only), e.g. to exercise chunking.
+   */
+  static create(device: GPUDevice, adapter: string, limits: Partial<IGpuLimits> = {}): GpuKernels {
+    const own = device.limits;
+    return new GpuKernels(device, adapter, {
+      maxStorageBufferBindingSize: Math.min(own.maxStorageBufferBindingSize, limits.maxStorageBufferBindingSize ?? Infinity),
+      maxBufferSize: Math.min(own.maxBufferSize, limits.maxBufferSize ?? Infinity),
+      maxComputeWorkgroupsPerDimension: Math.min(own.maxComputeWorkgroupsPerDimension, limits.maxComputeWorkgroupsPerDimension ?? Infinity)
+    });
+  }
+
+  readonly stats: IGpuStats = { uploads: 0, uploadBytes: 0, readbacks: 0, readbackBytes: 0, dispatches: 0, submits: 0, pipelinesCreated: 0 };
+  private lostReason: string | null = null;
+  private readonly pipelines = new Map<Kernel, GPUComputePipeline>();
+  private uploaded: { data: Float32Array; chunks: IChunk[] } | null = null;
+
+  /** Kernels on the same device with smaller limits (tests exercise chunking with it). */
+  withLimits(limits: Partial<IGpuLimits>): GpuKernels {
+    return GpuKernels.create(this.device, this.adapter, { ...this.limits, ...limits });
+  }
+
+  /** Destroy the device (tests use it to check that a lost device fails loudly). */
+  destroyDevice(): void {
+    this.device.destroy();
+  }
+
+  /** Whether the device was lost (the backend is then unusable). */
+  get isLost(): boolean {
+    return this.lostReason !== null;
+  }
+
+  /** Per-cycle features of every cycle and the pattern moments over all cycles. */
+  async perCycleAndPatterns(tensor: ICycleTensor, options: IKernelOptions): Promise<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }> {
+    const F = tensor.features.length;
+    const C = tensor.cycles;
+    const perCycle: IPerCycleFeatures = {
+      mean: new Float64Array(F * C),
+      std: new Float64Array(F * C),
+      min: new Float64Array(F * C),
+      max: new Float64Array(F * C),
+      rom: new Float64Array(F * C),
+      peakTiming: new Float64Array(F * C)
+    };
+    const keys: Array<keyof IPerCycleFeatures> = ['mean', 'std', 'min', 'max', 'rom', 'peakTiming'];
+    const partials: IPatternPartial[] = [];
+    await this.run(tensor, (chunk, n) => {
+      const outputs: IOutput[] = [];
+      // Per-cycle features.
+      const total = F * n;
+      outputs.push(
+        this.encode('perCycle', total, [F, n, options.nan === 'ignore' ? 1 : 0, options.ddof], chunk, [], total * 6 * 4, data => {
+          const values = new Float32Array(data);
+          for (let k = 0; k < keys.length; k++) {
+            for (let f = 0; f < F; f++) {
+              const target = perCycle[keys[k]];
+              for (let c = 0; c < n; c++) {
+                target[f * C + chunk.from + c] = values[k * total + f * n + c];
+              }
+            }
+          }
+        })
+      );
+      // Pattern moments per chunk of cycles.
+      const chunks = Math.ceil(n / PATTERN_CHUNK_CYCLES);
+      outputs.push(
+        this.encode('patterns', chunks * F * PHASES, [F, n, PATTERN_CHUNK_CYCLES, chunks], chunk, [], chunks * F * PHASES * 20, data => {
+          const values = new Float32Array(data);
+          for (let k = 0; k < chunks; k++) {
+            const partial = emptyPatternPartial(F);
+            for (let cell = 0; cell < F * PHASES; cell++) {
+              const o = (k * F * PHASES + cell) * 5;
+              partial.count[cell] = values[o];
+              partial.mean[cell] = values[o + 1] + values[o + 2];
+              partial.m2[cell] = values[o + 3];
+              partial.nan[cell] = values[o + 4] > 0 ? 1 : 0;
+            }
+            partials.push(partial);
+          }
+        })
+      );
+      return outputs;
+    });
+    return { perCycle, partial: mergePatternPartials(partials.length ? partials : [emptyPatternPartial(F)]) };
+  }
+
+  /** RMSE of every cycle against a mean pattern `[feature][phase]`. */
+  async cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Float64Array> {
+    const F = tensor.features.length;
+    const C = tensor.cycles;
+    const out = new Float64Array(C);
+    const meanBuffer = this.storage(Float32Array.from(mean));
+    try {
+      await this.run(tensor, (chunk, n) => [
+        this.encode('rmse', F * n, [F, n], chunk, [meanBuffer], F * n * 12, data => {
+          const values = new Float32Array(data);
+          for (let c = 0; c < n; c++) {
+            let ss = 0;
+            let count = 0;
+            let nan = false;
+            for (let f = 0; f < F; f++) {
+              const o = (c * F + f) * 3;
+              ss += values[o];
+              count += values[o + 1];
+              nan ||= values[o + 2] > 0;
+            }
+            out[chunk.from + c] = (nan && options.nan === 'propagate') || count === 0 ? NaN : Math.sqrt(ss / count);
+          }
+        })
+      ]);
+    } finally {
+      meanBuffer.destroy();
+    }
+    return out;
+  }
+
+  /**
+   * Validation flags and correlations on the GPU; ROM overall and the summary statistics
+   * (quantiles need a sort) on the CPU from the same tensor.
+   */
+  async groupStatistics(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<IGroupStatistics> {
+    const F = tensor.features.length;
+    const C = tensor.cycles;
+    const reasons = new Uint8Array(C);
+    const kinds = Uint32Array.from(tensor.features, name =>
+      name.includes('angle') ? 1 : name.includes('velocity') ? 2 : name.includes('moment') ? 3 : 0
+    );
+    const pairs: number[] = [];
+    for (let a = 0; a < F; a++) {
+      for (let b = a; b < F; b++) {
+        pairs.push(a, b);
+      }
+    }
+    const P = pairs.length / 2;
+    const featureMoments = new Float64Array(P * 7);
+    const phaseMoments = phaseCorrelations && C >= 2 ? new Float64Array(P * PHASES * 7) : null;
+    const kindBuffer = this.storage(kinds);
+    const pairBuffer = this.storage(Uint32Array.from(pairs));
+    const limits = [VALIDATION_LIMITS.angle, VALIDATION_LIMITS.angleJump, VALIDATION_LIMITS.velocity, VALIDATION_LIMITS.moment];
+    try {
+      await this.run(tensor, (chunk, n) => {
+        const outputs: IOutput[] = [
+          this.encode('validation', F * n, [F, n], chunk, [kindBuffer], F * n * 4, data => {
+            const flags = new Uint32Array(data);
+            for (let f = 0; f < F; f++) {
+              for (let c = 0; c < n; c++) {
+                reasons[chunk.from + c] |= flags[f * n + c];
+              }
+            }
+          }, limits)
+        ];
+        const rows = n * PHASES;
+        const sampleChunks = Math.ceil(rows / COMOMENT_CHUNK_SAMPLES);
+        // Over all samples: rows are the feature's samples of this chunk of cycles.
+        outputs.push(
+          this.encode(
+            'comoments',
+            P * sampleChunks,
+            [P, 1, sampleChunks, COMOMENT_CHUNK_SAMPLES, rows, 1, rows, 0],
+            chunk,
+            [pairBuffer],
+            P * sampleChunks * 36,
+            data => mergeCoMoments(featureMoments, new Float32Array(data), P, 1, sampleChunks)
+          )
+        );
+        if (phaseMoments) {
+          const cycleChunks = Math.ceil(n / COMOMENT_CHUNK_CYCLES);
+          outputs.push(
+            this.encode(
+              'comoments',
+              P * PHASES * cycleChunks,
+              [P, PHASES, cycleChunks, COMOMENT_CHUNK_CYCLES, n, PHASES, rows, 1],
+              chunk,
+              [pairBuffer],
+              P * PHASES * cycleChunks * 36,
+              data => mergeCoMoments(phaseMoments, new Float32Array(data), P, PHASES, cycleChunks)
+            )
+          );
+        }
+        return outputs;
+      });
+    } finally {
+      kindBuffer.destroy();
+      pairBuffer.destroy();
+    }
+    const correlations: ICorrelations = { features: new Float64Array(F * F), phases: phaseMoments ? new Float64Array(PHASES * F * F) : null };
+    for (let k = 0; k < P; k++) {
+      const a = pairs[2 * k];
+      const b = pairs[2 * k + 1];
+      correlations.features[a * F + b] = correlations.features[b * F + a] = pearson(featureMoments, k, options);
+      if (phaseMoments && correlations.phases) {
+        for (let p = 0; p < PHASES; p++) {
+          const r = pearson(phaseMoments, p * P + k, options);
+          correlations.phases[(p * F + a) * F + b] = correlations.phases[(p * F + b) * F + a] = r;
+        }
+      }
+    }
+    const validation: IValidation = { valid: Uint8Array.from(reasons, r => (r === 0 ? 1 : 0)), reasons };
+    return { romOverall: romOverall(tensor, options), summary: summaryStatistics(tensor, options), validation, correlations };
+  }
+
+  /** Free the uploaded tensor and the pipelines' device objects. */
+  dispose(): void {
+    this.release();
+    this.pipelines.clear();
+  }
+
+  // --- machinery -----------------------------------------------------------------------
+
+  /** Cycle chunks that fit the binding and buffer limits. */
+  chunkRanges(tensor: ICycleTensor): Array<[number, number]> {
+    const bytesPerCycle = tensor.features.length * PHASES * 4;
+    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    const perChunk = Math.floor(limit / bytesPerCycle);
+    if (perChunk < 1) {
+      throw new GpuKernelError(`one cycle of ${tensor.features.length} features (${bytesPerCycle} bytes) exceeds the device's buffer limit (${limit} bytes)`);
+    }
+    const ranges: Array<[number, number]> = [];
+    for (let from = 0; from < tensor.cycles; from += perChunk) {
+      ranges.push([from, Math.min(tensor.cycles, from + perChunk)]);
+    }
+    return ranges;
+  }
+
+  /** Upload (once per tensor) and run `encodeChunk` for each chunk in one submit, then read back. */
+  private async run(tensor: ICycleTensor, encodeChunk: (chunk: IChunk, cycles: number) => IOutput[]): Promise<void> {
+    if (this.lostReason) {
+      throw new GpuKernelError(`the GPU device was lost: ${this.lostReason}`);
+    }
+    if (tensor.cycles === 0) {
+      return;
+    }
+    const device = this.device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let outputs: IOutput[] = [];
+    let staging: GPUBuffer[] = [];
+    try {
+      const chunks = this.upload(tensor);
+      this.encoder = device.createCommandEncoder({ label: 'locolens kernels' });
+      for (const chunk of chunks) {
+        outputs = outputs.concat(encodeChunk(chunk, chunk.to - chunk.from));
+      }
+      staging = outputs.map(output => {
+        const buffer = device.createBuffer({ size: output.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        this.encoder!.copyBufferToBuffer(output.buffer, 0, buffer, 0, output.bytes);
+        return buffer;
+      });
+      device.queue.submit([this.encoder.finish()]);
+      this.stats.submits += 1;
+    } finally {
+      this.encoder = null;
+    }
+    const validation = await device.popErrorScope();
+    const memory = await device.popErrorScope();
+    const temporaries = this.temporaries;
+    this.temporaries = [];
+    void device.queue.onSubmittedWorkDone().then(() => temporaries.forEach(buffer => buffer.destroy()));
+    const failure = validation ?? memory;
+    if (failure) {
+      outputs.forEach(output => output.buffer.destroy());
+      staging.forEach(buffer => buffer.destroy());
+      throw new GpuKernelError(`WebGPU ${failure === validation ? 'validation' : 'out-of-memory'} error: ${failure.message.split('\n')[0]}`);
+    }
+    try {
+      await Promise.all(staging.map(buffer => buffer.mapAsync(GPUMapMode.READ)));
+    } catch (error) {
+      throw new GpuKernelError(`reading results back from the GPU failed: ${this.lostReason ?? String(error)}`);
+    }
+    if (this.lostReason) {
+      throw new GpuKernelError(`the GPU device was lost: ${this.lostReason}`);
+    }
+    staging.forEach((buffer, i) => {
+      outputs[i].read(buffer.getMappedRange().slice(0));
+      this.stats.readbacks += 1;
+      this.stats.readbackBytes += outputs[i].bytes;
+      buffer.unmap();
+      buffer.destroy();
+      outputs[i].buffer.destroy();
+    });
+  }
+
+  private encoder: GPUCommandEncoder | null = null;
+  /** Uniform buffers of the call in flight, destroyed after its read-back. */
+  private temporaries: GPUBuffer[] = [];
+
+  /** The tensor's chunks on the device: uploaded once, kept for the next kernels of the group. */
+  private upload(tensor: ICycleTensor): IChunk[] {
+    if (this.uploaded?.data === tensor.data) {
+      return this.uploaded.chunks;
+    }
+    this.release();
+    const F = tensor.features.length;
+    const C = tensor.cycles;
+    const chunks = this.chunkRanges(tensor).map(([from, to]) => {
+      const n = to - from;
+      const buffer = this.device.createBuffer({ label: 'locolens tensor', size: F * n * PHASES * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      if (from === 0 && to === C) {
+        this.device.queue.writeBuffer(buffer, 0, tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+      } else {
+        for (let f = 0; f < F; f++) {
+          const start = tensor.data.byteOffset + (f * C + from) * PHASES * 4;
+          this.device.queue.writeBuffer(buffer, f * n * PHASES * 4, tensor.data.buffer, start, n * PHASES * 4);
+        }
+      }
+      this.stats.uploads += 1;
+      this.stats.uploadBytes += F * n * PHASES * 4;
+      return { from, to, buffer };
+    });
+    this.uploaded = { data: tensor.data, chunks };
+    return chunks;
+  }
+
+  private release(): void {
+    this.uploaded?.chunks.forEach(chunk => chunk.buffer.destroy());
+    this.uploaded = null;
+  }
+
+  private storage(values: Float32Array | Uint32Array): GPUBuffer {
+    const buffer = this.device.createBuffer({ size: Math.max(16, values.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, values.byteLength);
+    return buffer;
+  }
+
+  private pipeline(kernel: Kernel): GPUComputePipeline {
+    let pipeline = this.pipelines.get(kernel);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ label: `locolens ${kernel}`, code: SOURCES[kernel] });
+      pipeline = this.device.createComputePipeline({ label: `locolens ${kernel}`, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(kernel, pipeline);
+      this.stats.pipelinesCreated += 1;
+    }
+    return pipeline;
+  }
+
+  /**
+   * Encode one dispatch of `invocations` on a 2-D grid of workgroups. Params: the shader's
+   * leading u32 fields, then the grid's row stride where the shader expects it; `floats` are
+   * f32 fields after four u32s (the validation limits).
+   */
+  private encode(
+    kernel: Kernel,
+    invocations: number,
+    fields: number[],
+    chunk: IChunk,
+    extra: GPUBuffer[],
+    outputBytes: number,
+    read: (data: ArrayBuffer) => void,
+    floats?: number[]
+  ): IOutput {
+    const groups = Math.max(1, Math.ceil(invocations / WORKGROUP_SIZE));
+    const x = Math.min(groups, this.limits.maxComputeWorkgroupsPerDimension);
+    const y = Math.ceil(groups / x);
+    if (y > this.limits.maxComputeWorkgroupsPerDimension) {
+      throw new GpuKernelError(`${invocations} invocations exceed the device's dispatch limits`);
+    }
+    const rowStride = x * WORKGROUP_SIZE;
+    const params = new ArrayBuffer(kernel === 'comoments' ? 48 : 32);
+    const u32 = new Uint32Array(params);
+    const layout = PARAM_LAYOUT[kernel];
+    fields.forEach((value, i) => (u32[layout.fields[i]] = value));
+    u32[layout.rowStride] = rowStride;
+    if (floats) {
+      new Float32Array(params, 16, floats.length).set(floats);
+    }
+    const uniform = this.device.createBuffer({ size: params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(uniform, 0, params);
+    this.temporaries.push(uniform);
+    const output = this.device.createBuffer({ size: Math.max(16, outputBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const pipeline = this.pipeline(kernel);
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: chunk.buffer } },
+      { binding: 1, resource: { buffer: uniform } },
+      ...extra.map((buffer, i) => ({ binding: 2 + i, resource: { buffer } })),
+      { binding: 2 + extra.length, resource: { buffer: output } }
+    ];
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.encoder!.beginComputePass({ label: `locolens ${kernel}` });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+    this.stats.dispatches += 1;
+    return { buffer: output, bytes: Math.max(16, outputBytes), read };
+  }
+}
+
+/** Where each shader's u32 parameters and grid row stride sit in its uniform. */
+const PARAM_LAYOUT: Record<Kernel, { fields: number[]; rowStride: number }> = {
+  perCycle: { fields: [0, 1, 2, 3], rowStride: 4 },
+  patterns: { fields: [0, 1, 2, 3], rowStride: 4 },
+  rmse: { fields: [0, 1], rowStride: 2 },
+  validation: { fields: [0, 1], rowStride: 2 },
+  comoments: { fields: [0, 1, 2, 3, 4, 5, 6, 7], rowStride: 8 }
+};
+
+/**
+ * Merge per-chunk co-moments `(n, shift a, mean a − shift a, shift b, mean b − shift b, C_aa, C_bb,
+ * C_ab, nan)` into float64 totals `(n, mean a, mean b, C_aa, C_bb, C_ab, nan)` per (slot, pair).
+ */
+function mergeCoMoments(total: Float64Array, part: Float32Array, pairs: number, slots: number, chunks: number): void {
+  for (let k = 0; k < chunks; k++) {
+    for (let s = 0; s < slots; s++) {
+      for (let q = 0; q < pairs; q++) {
+        const o = ((k * slots + s) * pairs + q) * 9;
+        const t = (s * pairs + q) * 7;
+        total[t + 6] = Math.max(total[t + 6], part[o + 8]);
+        const nb = part[o];
+        if (nb === 0) {
+          continue;
+        }
+        const na = total[t];
+        const n = na + nb;
+        const da = part[o + 1] + part[o + 2] - total[t + 1];
+        const db = part[o + 3] + part[o + 4] - total[t + 2];
+        const w = (na * nb) / n;
+        total[t + 3] += part[o + 5] + da * da * w;
+        total[t + 4] += part[o + 6] + db * db * w;
+        total[t + 5] += part[o + 7] + da * db * w;
+        total[t + 1] += (da * nb) / n;
+        total[t + 2] += (db * nb) / n;
+        total[t] = n;
+      }
+    }
+  }
+}
+
+/** Pearson's r from merged co-moments (NaN as the reference gives it). */
+function pearson(moments: Float64Array, index: number, options: IKernelOptions): number {
+  const o = index * 7;
+  if ((moments[o + 6] > 0 && options.nan === 'propagate') || moments[o] < 2) {
+    return NaN;
+  }
+  const r = moments[o + 5] / Math.sqrt(moments[o + 3] * moments[o + 4]);
+  return r > 1 ? 1 : r < -1 ? -1 : r;
+}

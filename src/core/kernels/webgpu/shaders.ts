@@ -1,0 +1,340 @@
+/**
+ * WGSL compute shaders of the WebGPU backend.
+ *
+ * #### Notes
+ * The tensor is `data[(f * C + c) * 150 + p]` (f32). Every invocation owns one output cell and
+ * loops serially over its samples (two-pass mean and squared deviations in f32, the sums taken
+ * relative to the first value so that an offset such as 100 ± 0.01 keeps its digits), so results are
+ * deterministic: no atomics, no order-dependent float sums. Partial moments per chunk of cycles
+ * or samples go back to the CPU, which merges them exactly in float64 (Chan's update) — the same
+ * merge the worker pool uses. Long serial loops also suit software adapters (SwiftShader), which
+ * punish many barrier-heavy workgroups. NaN is detected on the bits (compilers may fold `x != x`).
+ * Invocation indices span a 2-D grid of workgroups: `index = id.x + id.y * params.rowStride`.
+ */
+
+/** Invocations per workgroup of every shader (within the compatibility-mode limit of 128). */
+export const WORKGROUP_SIZE = 64;
+
+const COMMON = /* wgsl */ `
+const PHASES: u32 = 150u;
+
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+// A NaN made from a runtime value: WGSL rejects a constant NaN.
+fn nan_from(runtime: u32) -> f32 {
+  return bitcast<f32>(0x7fc00000u | (runtime & 0u));
+}
+`;
+
+/**
+ * Per-cycle features of each (feature, cycle): mean, SD (ddof), min, max, ROM, peak timing.
+ * Output `out[k * F * C + f * C + c]` for k = 0..5.
+ */
+export const PER_CYCLE = /* wgsl */ `
+${COMMON}
+struct Params { features: u32, cycles: u32, ignoreNan: u32, ddof: u32, rowStride: u32, _a: u32, _b: u32, _c: u32 };
+@group(0) @binding(0) var<storage, read> data: array<f32>;
+@group(0) @binding(1) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let index = id.x + id.y * params.rowStride;
+  let total = params.features * params.cycles;
+  if (index >= total) {
+    return;
+  }
+  let base = index * PHASES;
+  var n = 0u;
+  var sum = 0.0;
+  var lo = 0.0;
+  var hi = 0.0;
+  var peak = 0u;
+  var peakAbs = -1.0;
+  var firstNan = PHASES;
+  var shift = 0.0;
+  for (var p = 0u; p < PHASES; p++) {
+    let v = data[base + p];
+    if (is_nan(v)) {
+      if (firstNan == PHASES) {
+        firstNan = p;
+      }
+      continue;
+    }
+    if (n == 0u) { shift = v; }
+    if (n == 0u || v < lo) { lo = v; }
+    if (n == 0u || v > hi) { hi = v; }
+    if (abs(v) > peakAbs) {
+      peakAbs = abs(v);
+      peak = p;
+    }
+    n++;
+    sum += v - shift;
+  }
+  var mean = nan_from(params.features);
+  var sd = nan_from(params.features);
+  var mn = nan_from(params.features);
+  var mx = nan_from(params.features);
+  var rom = nan_from(params.features);
+  var timing = nan_from(params.features);
+  let poisoned = firstNan < PHASES && params.ignoreNan == 0u;
+  if (poisoned) {
+    timing = f32(firstNan) / f32(PHASES);
+  } else if (n > 0u) {
+    let offset = sum / f32(n);
+    mean = shift + offset;
+    var ss = 0.0;
+    for (var p = 0u; p < PHASES; p++) {
+      let v = data[base + p];
+      if (!is_nan(v)) {
+        let d = (v - shift) - offset;
+        ss += d * d;
+      }
+    }
+    if (n > params.ddof) {
+      sd = sqrt(ss / f32(n - params.ddof));
+    }
+    mn = lo;
+    mx = hi;
+    rom = hi - lo;
+    timing = f32(peak) / f32(PHASES);
+  }
+  out[0u * total + index] = mean;
+  out[1u * total + index] = sd;
+  out[2u * total + index] = mn;
+  out[3u * total + index] = mx;
+  out[4u * total + index] = rom;
+  out[5u * total + index] = timing;
+}
+`;
+
+/**
+ * Moments over a chunk of cycles at each (feature, phase): count, shift, mean − shift, M2, NaN
+ * flag (the mean in two parts, so the CPU merge keeps the digits an f32 mean of 100.00x loses).
+ * Invocation (chunk, f, p); output `out[((chunk * F + f) * 150 + p) * 5 + k]`.
+ */
+export const PATTERN_MOMENTS = /* wgsl */ `
+${COMMON}
+struct Params { features: u32, cycles: u32, chunkCycles: u32, chunks: u32, rowStride: u32, _a: u32, _b: u32, _c: u32 };
+@group(0) @binding(0) var<storage, read> data: array<f32>;
+@group(0) @binding(1) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let index = id.x + id.y * params.rowStride;
+  let cells = params.features * PHASES;
+  if (index >= cells * params.chunks) {
+    return;
+  }
+  let chunk = index / cells;
+  let cell = index % cells;
+  let f = cell / PHASES;
+  let p = cell % PHASES;
+  let c0 = chunk * params.chunkCycles;
+  let c1 = min(params.cycles, c0 + params.chunkCycles);
+  var n = 0u;
+  var sum = 0.0;
+  var nan = 0.0;
+  var shift = 0.0;
+  for (var c = c0; c < c1; c++) {
+    let v = data[(f * params.cycles + c) * PHASES + p];
+    if (is_nan(v)) {
+      nan = 1.0;
+    } else {
+      if (n == 0u) { shift = v; }
+      n++;
+      sum += v - shift;
+    }
+  }
+  var offset = 0.0;
+  var m2 = 0.0;
+  if (n > 0u) {
+    offset = sum / f32(n);
+    for (var c = c0; c < c1; c++) {
+      let v = data[(f * params.cycles + c) * PHASES + p];
+      if (!is_nan(v)) {
+        let d = (v - shift) - offset;
+        m2 += d * d;
+      }
+    }
+  }
+  let o = index * 5u;
+  out[o] = f32(n);
+  out[o + 1u] = shift;
+  out[o + 2u] = offset;
+  out[o + 3u] = m2;
+  out[o + 4u] = nan;
+}
+`;
+
+/**
+ * Squared deviations from the mean pattern per (cycle, feature): sum, count, NaN flag.
+ * Output `out[(c * F + f) * 3 + k]`.
+ */
+export const RMSE_PARTS = /* wgsl */ `
+${COMMON}
+struct Params { features: u32, cycles: u32, rowStride: u32, _a: u32 };
+@group(0) @binding(0) var<storage, read> data: array<f32>;
+@group(0) @binding(1) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> meanPattern: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let index = id.x + id.y * params.rowStride;
+  if (index >= params.features * params.cycles) {
+    return;
+  }
+  let c = index / params.features;
+  let f = index % params.features;
+  let base = (f * params.cycles + c) * PHASES;
+  var ss = 0.0;
+  var n = 0u;
+  var nan = 0.0;
+  for (var p = 0u; p < PHASES; p++) {
+    let d = data[base + p] - meanPattern[f * PHASES + p];
+    if (is_nan(d)) {
+      nan = 1.0;
+    } else {
+      ss += d * d;
+      n++;
+    }
+  }
+  out[index * 3u] = ss;
+  out[index * 3u + 1u] = f32(n);
+  out[index * 3u + 2u] = nan;
+}
+`;
+
+/**
+ * LocoHub's validation flags per (feature, cycle); kinds: 0 none, 1 angle, 2 velocity, 3 moment.
+ * Flags: 1 angle range, 2 angle jump, 4 velocity, 8 moment, 16 non-finite.
+ */
+export const VALIDATION = /* wgsl */ `
+${COMMON}
+struct Params { features: u32, cycles: u32, rowStride: u32, _a: u32, angle: f32, jump: f32, velocity: f32, moment: f32 };
+@group(0) @binding(0) var<storage, read> data: array<f32>;
+@group(0) @binding(1) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> kinds: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let index = id.x + id.y * params.rowStride;
+  if (index >= params.features * params.cycles) {
+    return;
+  }
+  let f = index / params.cycles;
+  let kind = kinds[f];
+  let base = index * PHASES;
+  var flags = 0u;
+  for (var p = 0u; p < PHASES; p++) {
+    let v = data[base + p];
+    if (!is_finite(v)) {
+      flags |= 16u;
+    }
+    if (kind == 1u) {
+      if (v < -params.angle || v > params.angle) { flags |= 1u; }
+      if (p > 0u && abs(v - data[base + p - 1u]) > params.jump) { flags |= 2u; }
+    } else if (kind == 2u) {
+      if (abs(v) > params.velocity) { flags |= 4u; }
+    } else if (kind == 3u) {
+      if (abs(v) > params.moment) { flags |= 8u; }
+    }
+  }
+  out[index] = flags;
+}
+`;
+
+/**
+ * Co-moments of a pair of features over a chunk of "rows": rows are all samples (feature
+ * correlations: row r of feature a is data[a * rowsPerFeature + r]) or the cycles at one phase
+ * (phase correlations: row c of feature a at phase p is data[(a * C + c) * 150 + p]).
+ * Invocation (chunk, slot, pair) where slot is the phase (or 0); output 9 floats: n, shift a,
+ * mean a − shift a, shift b, mean b − shift b, C_aa, C_bb, C_ab, NaN flag (pairs with a NaN are
+ * skipped; the flag says one was met).
+ */
+export const CO_MOMENTS = /* wgsl */ `
+${COMMON}
+struct Params { pairs: u32, slots: u32, chunks: u32, chunkRows: u32, rows: u32, rowStep: u32, featureStep: u32, slotStep: u32, rowStride: u32, _a: u32, _b: u32, _c: u32 };
+@group(0) @binding(0) var<storage, read> data: array<f32>;
+@group(0) @binding(1) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> pairs: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let index = id.x + id.y * params.rowStride;
+  if (index >= params.pairs * params.slots * params.chunks) {
+    return;
+  }
+  let pair = index % params.pairs;
+  let slot = (index / params.pairs) % params.slots;
+  let chunk = index / (params.pairs * params.slots);
+  let a = pairs[pair].x;
+  let b = pairs[pair].y;
+  let baseA = a * params.featureStep + slot * params.slotStep;
+  let baseB = b * params.featureStep + slot * params.slotStep;
+  let r0 = chunk * params.chunkRows;
+  let r1 = min(params.rows, r0 + params.chunkRows);
+  var n = 0u;
+  var sa = 0.0;
+  var sb = 0.0;
+  var nan = 0.0;
+  var shiftA = 0.0;
+  var shiftB = 0.0;
+  for (var r = r0; r < r1; r++) {
+    let x = data[baseA + r * params.rowStep];
+    let y = data[baseB + r * params.rowStep];
+    if (is_nan(x) || is_nan(y)) {
+      nan = 1.0;
+      continue;
+    }
+    if (n == 0u) {
+      shiftA = x;
+      shiftB = y;
+    }
+    n++;
+    sa += x - shiftA;
+    sb += y - shiftB;
+  }
+  var offA = 0.0;
+  var offB = 0.0;
+  var caa = 0.0;
+  var cbb = 0.0;
+  var cab = 0.0;
+  if (n > 0u) {
+    offA = sa / f32(n);
+    offB = sb / f32(n);
+    for (var r = r0; r < r1; r++) {
+      let x = data[baseA + r * params.rowStep];
+      let y = data[baseB + r * params.rowStep];
+      if (is_nan(x) || is_nan(y)) {
+        continue;
+      }
+      let dx = (x - shiftA) - offA;
+      let dy = (y - shiftB) - offB;
+      caa += dx * dx;
+      cbb += dy * dy;
+      cab += dx * dy;
+    }
+  }
+  let o = index * 9u;
+  out[o] = f32(n);
+  out[o + 1u] = shiftA;
+  out[o + 2u] = offA;
+  out[o + 3u] = shiftB;
+  out[o + 4u] = offB;
+  out[o + 5u] = caa;
+  out[o + 6u] = cbb;
+  out[o + 7u] = cab;
+  out[o + 8u] = nan;
+}
+`;

@@ -90,7 +90,12 @@ export function formatSummary(summary: IDatasetSummary): string {
 export function formatAnalysis(result: IAnalysisResult): string {
   const out: string[] = [];
   const number = (value: number) => (Number.isFinite(value) ? value.toPrecision(5) : 'NaN');
-  out.push(`${result.file.name}: ${result.groups.length} groups, backend ${result.backend}, ddof ${result.options.ddof}, NaN ${result.options.nan}`);
+  out.push(
+    `${result.file.name}: ${result.groups.length} groups, backend ${result.backend}${result.adapter ? ` on ${result.adapter}` : ''}, ddof ${result.options.ddof}, NaN ${result.options.nan}`
+  );
+  if (result.fallback) {
+    out.push(`  note: ${result.fallback}`);
+  }
   out.push(
     `  ${result.timings.totalMs} ms (summary ${result.timings.summaryMs}, decode ${result.timings.decodeMs}, kernels ${result.timings.kernelMs}), read ${formatBytes(result.io.bytesRead)}`
   );

@@ -10,10 +10,11 @@ import { analysisToJSON, analyzeDataset } from '../core/analysis/analyze-dataset
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { describeError, errorCode } from '../core/errors';
 import { createNodePool } from '../core/pool/node-pool';
+import { useNodeGpu } from '../core/kernels/webgpu/node-gpu';
 import { formatAnalysis, formatSummary } from './format-summary';
 
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
-       locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend reference|wasm|workers|auto]
+       locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
                              [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--json]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
@@ -25,7 +26,7 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --subject S    analyze: only subject S (repeat or comma-separate for several)
   --task T       analyze: only task T
   --features a,b analyze: only these variables (default: every standard variable)
-  --backend B    analyze: kernel backend (default auto)
+  --backend B    analyze: kernel backend (default auto: a hardware GPU through WebGPU, else wasm)
   --ddof 0|1     analyze: SD degrees of freedom: 0 = LocoHub Python (default), 1 = MATLAB/R
   --nan P        analyze: propagate (LocoHub Python, default) or ignore (LocoHub R) NaN
   --threshold K  analyze: outlier cut = mean + K * SD of per-cycle RMSE (default 2)
@@ -42,7 +43,7 @@ interface IArgs {
   subjects: string[];
   task?: string;
   features?: string[];
-  backend: 'reference' | 'wasm' | 'workers' | 'auto';
+  backend: 'reference' | 'wasm' | 'workers' | 'webgpu' | 'auto';
   ddof: 0 | 1;
   nan: 'propagate' | 'ignore';
   threshold: number;
@@ -88,8 +89,8 @@ function parseArgs(argv: string[]): IArgs {
         break;
       case '--backend': {
         const backend = value(i++, arg);
-        if (!['reference', 'wasm', 'workers', 'auto'].includes(backend)) {
-          throw new UsageError(`--backend is one of reference, wasm, workers, auto (not ${backend})`);
+        if (!['reference', 'wasm', 'workers', 'webgpu', 'auto'].includes(backend)) {
+          throw new UsageError(`--backend is one of reference, wasm, workers, webgpu, auto (not ${backend})`);
         }
         args.backend = backend as IArgs['backend'];
         break;
@@ -137,6 +138,8 @@ function parseArgs(argv: string[]): IArgs {
   }
   return { ...args, command, file: positional[1] };
 }
+
+useNodeGpu();
 
 async function main(argv: string[]): Promise<number> {
   let args: IArgs;

@@ -8,11 +8,13 @@ import type { IDatasetSummary } from '../dataset/dataset-summary';
 import type { SourceSpec } from '../io/byte-source';
 import { LocolensError } from '../errors';
 import type { WorkerPool } from '../pool/worker-pool';
-import { selectBackend, type BackendName } from '../kernels/backends';
+import { cpuFallback, selectBackend, type BackendName, type ICycleKernelBackend } from '../kernels/backends';
 import { CycleTensorBuilder, planCycles, rowGroupsOf, type ICycleGroup, type ISelection } from '../kernels/cycle-tensor';
 import { transfer } from 'comlink';
 
-import { groupStatistics } from '../kernels/group-statistics';
+import { ALL_PARTS, groupStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
+import { resetGpuKernels } from '../kernels/webgpu/gpu-device';
+import { GpuKernelError } from '../kernels/webgpu/gpu-kernels';
 import { finalizePatterns, outliersFromRmse } from '../kernels/reference';
 import {
   DEFAULT_KERNEL_OPTIONS,
@@ -75,6 +77,10 @@ export interface IAnalysisResult {
   options: IKernelOptions & { outlierThreshold: number };
   /** The backend that produced the numbers. */
   backend: BackendName;
+  /** The GPU, when the backend is webgpu. */
+  adapter?: string;
+  /** Why the backend differs from the one asked for (e.g. WebGPU unavailable or its device lost). */
+  fallback?: string;
   groups: IGroupAnalysis[];
   skipped: Array<{ subject: string; task: string; rows: number; reason: string }>;
   timings: { summaryMs: number; decodeMs: number; kernelMs: number; totalMs: number };
@@ -123,13 +129,28 @@ export async function analyzeDataset(
   const decodeMs = now() - decodeStarted;
 
   const kernelStarted = now();
-  const backend = await selectBackend(options.backend ?? 'auto', pool);
+  const selected = await selectBackend(options.backend ?? 'auto', pool);
+  let backend = selected.backend;
+  let fallback = selected.fallback;
   const groups: IGroupAnalysis[] = [];
   const offload = options.offload ?? backend.name === 'workers';
   for (let g = 0; g < plan.groups.length; g++) {
-    groups.push(
-      await analyzeGroup(plan.groups[g], builders[g].tensor, backend, kernelOptions, threshold, options.phaseCorrelations ?? true, offload ? pool : null)
-    );
+    const run = () =>
+      analyzeGroup(plan.groups[g], builders[g].tensor, backend, kernelOptions, threshold, options.phaseCorrelations ?? true, offload ? pool : null);
+    try {
+      groups.push(await run());
+    } catch (error) {
+      if (!(error instanceof GpuKernelError)) {
+        throw error;
+      }
+      // A lost device or a shader error: no partial GPU result is kept; the CPU redoes the
+      // group and every later one, and the result says so.
+      resetGpuKernels();
+      backend = (await cpuFallback(offload ? pool : null)).backend;
+      fallback = `WebGPU failed (${error.message}); ${backend.name} computed the results`;
+      groups.length = 0;
+      g = -1;
+    }
   }
   const kernelMs = now() - kernelStarted;
   return {
@@ -138,6 +159,8 @@ export async function analyzeDataset(
     selection: { ...selection, features: plan.features },
     options: { ...kernelOptions, outlierThreshold: threshold },
     backend: backend.name,
+    adapter: backend.adapter,
+    fallback,
     groups,
     skipped: plan.skipped,
     timings: { summaryMs: round(summaryMs), decodeMs: round(decodeMs), kernelMs: round(kernelMs), totalMs: round(now() - started) },
@@ -148,21 +171,27 @@ export async function analyzeDataset(
 async function analyzeGroup(
   group: ICycleGroup,
   tensor: ICycleTensor,
-  backend: Awaited<ReturnType<typeof selectBackend>>,
+  backend: ICycleKernelBackend,
   options: IKernelOptions,
   threshold: number,
   withPhaseCorrelations: boolean,
   pool: WorkerPool | null
 ): Promise<IGroupAnalysis> {
-  // The whole-tensor statistics run on a worker (on a copy) while the fused kernels run.
-  const statistics = pool
+  // The whole-tensor statistics run on a worker (on a copy) while the fused kernels run; a GPU
+  // backend computes validation and correlations itself, the CPU the quantiles.
+  const parts: StatisticsPart[] = backend.groupStatistics ? ['summary'] : ALL_PARTS;
+  const cpuStatistics: Promise<Partial<IGroupStatistics>> = pool
     ? pool
         .run(api => {
           const copy = { ...tensor, data: tensor.data.slice() };
-          return api.groupStatistics(transfer(copy, [copy.data.buffer as ArrayBuffer]), options, withPhaseCorrelations);
+          return api.groupStatistics(transfer(copy, [copy.data.buffer as ArrayBuffer]), options, withPhaseCorrelations, parts);
         })
         .then(result => result.value)
-    : Promise.resolve(groupStatistics(tensor, options, withPhaseCorrelations));
+    : Promise.resolve(groupStatistics(tensor, options, withPhaseCorrelations, parts));
+  const gpuStatistics = backend.groupStatistics ? backend.groupStatistics(tensor, options, withPhaseCorrelations) : Promise.resolve({});
+  // Both are awaited before anything else fails, so no promise is left unobserved.
+  const statistics = Promise.all([cpuStatistics, gpuStatistics]).then(([cpu, gpu]) => ({ ...cpu, ...gpu }) as IGroupStatistics);
+  statistics.catch(() => undefined);
   const { perCycle, partial } = await backend.perCycleAndPatterns(tensor, options);
   const patterns = finalizePatterns(partial, options);
   const rmse = await backend.cycleRmse(tensor, patterns.mean, options);
@@ -204,6 +233,8 @@ export function analysisToJSON(result: IAnalysisResult): unknown {
     selection: result.selection,
     options: result.options,
     backend: result.backend,
+    adapter: result.adapter,
+    fallback: result.fallback,
     skipped: result.skipped,
     timings: result.timings,
     io: result.io,

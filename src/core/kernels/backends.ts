@@ -4,14 +4,17 @@
  */
 import { transfer } from 'comlink';
 
-import { LocolensError } from '../errors';
+import { LocolensError, describeError } from '../errors';
 import type { WorkerPool } from '../pool/worker-pool';
 import { cycleRmse, mergePatternPartials, patternPartial, perCycleFeatures } from './reference';
 import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from './types';
+import type { IGroupStatistics } from './group-statistics';
 import { loadWasmKernels } from './wasm/wasm-kernels';
+import { gpuKernels } from './webgpu/gpu-device';
+import { GpuKernelError } from './webgpu/gpu-kernels';
 
 /** Names of the backends. */
-export type BackendName = 'reference' | 'wasm' | 'workers';
+export type BackendName = 'reference' | 'wasm' | 'workers' | 'webgpu';
 
 /** What a backend computes. */
 export interface ICycleKernelBackend {
@@ -20,6 +23,29 @@ export interface ICycleKernelBackend {
   perCycleAndPatterns(tensor: ICycleTensor, options: IKernelOptions): Promise<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }>;
   /** RMSE of every cycle against a mean pattern `[feature][phase]`. */
   cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Float64Array>;
+  /** Validation and correlations, where the backend computes them itself (the GPU). */
+  groupStatistics?(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<Pick<IGroupStatistics, 'validation' | 'correlations'>>;
+  /** The device, for a GPU backend (e.g. "nvidia hopper NVIDIA H100"). */
+  readonly adapter?: string;
+}
+
+/**
+ * The WebGPU kernels of this thread (see `registerGpuProvider`).
+ *
+ * @param allowSoftware - accept a software adapter (SwiftShader, llvmpipe): correct but slow.
+ */
+export async function webgpuBackend(allowSoftware = true): Promise<ICycleKernelBackend> {
+  const kernels = await gpuKernels();
+  if (!allowSoftware && kernels.software) {
+    throw new GpuKernelError(`only a software adapter is available (${kernels.adapter})`);
+  }
+  return {
+    name: 'webgpu',
+    adapter: kernels.adapter,
+    perCycleAndPatterns: (tensor, options) => kernels.perCycleAndPatterns(tensor, options),
+    cycleRmse: (tensor, mean, options) => kernels.cycleRmse(tensor, mean, options),
+    groupStatistics: (tensor, options, phaseCorrelations) => kernels.groupStatistics(tensor, options, phaseCorrelations)
+  };
 }
 
 /** Plain TypeScript, float64: the oracle. */
@@ -120,31 +146,55 @@ function emptyPerCycle(size: number): IPerCycleFeatures {
 }
 
 /**
- * The backend for a request. `auto` is the wasm kernel on this thread (the reference where
- * WebAssembly SIMD is missing): measured here, single-thread wasm beats the worker pool 3–4×,
- * whose cost is the sub-tensor copies into fresh buffers (scripts/bench-kernels.mjs). The
- * browser asks for `workers` explicitly, to keep its page thread free.
+ * The backend for a request, and why another one serves it when the one asked for cannot.
+ *
+ * - `webgpu`: the GPU; without one (no WebGPU, no adapter, limits refused) the worker pool, or
+ *   wasm on this thread when there is no pool, with the reason in `fallback`.
+ * - `auto`: a hardware GPU when there is one; else wasm on this thread (measured here, one wasm
+ *   thread beats the worker pool 3–4×: the pool copies each cycle range into a fresh buffer);
+ *   else the reference. The browser asks for `workers` or `webgpu`, to keep its page thread free.
  */
-export async function selectBackend(name: BackendName | 'auto', pool: WorkerPool | null): Promise<ICycleKernelBackend> {
+export async function selectBackend(
+  name: BackendName | 'auto',
+  pool: WorkerPool | null
+): Promise<{ backend: ICycleKernelBackend; fallback?: string }> {
   if (name === 'reference') {
-    return referenceBackend;
+    return { backend: referenceBackend };
   }
   if (name === 'workers') {
     if (!pool) {
       throw new LocolensError('bad-argument', 'the workers backend needs a worker pool');
     }
-    return workersBackend(pool);
+    return { backend: workersBackend(pool) };
   }
   if (name === 'wasm') {
     try {
-      return await wasmBackend();
+      return { backend: await wasmBackend() };
     } catch (error) {
       throw new LocolensError('bad-argument', `the wasm backend is not available here: ${String(error)}`);
     }
   }
+  if (name === 'webgpu' || name === 'auto') {
+    try {
+      return { backend: await webgpuBackend(name === 'webgpu') };
+    } catch (error) {
+      if (name === 'webgpu') {
+        const { backend } = await cpuFallback(pool);
+        return { backend, fallback: `WebGPU unavailable (${describeError(error)}); ${backend.name} computed the results` };
+      }
+    }
+  }
+  return cpuFallback(null);
+}
+
+/** The CPU backend that replaces the GPU: the pool when there is one, else wasm, else reference. */
+export async function cpuFallback(pool: WorkerPool | null): Promise<{ backend: ICycleKernelBackend }> {
+  if (pool) {
+    return { backend: workersBackend(pool) };
+  }
   try {
-    return await wasmBackend();
+    return { backend: await wasmBackend() };
   } catch {
-    return referenceBackend;
+    return { backend: referenceBackend };
   }
 }

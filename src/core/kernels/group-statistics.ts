@@ -13,13 +13,29 @@ export interface IGroupStatistics {
   correlations: ICorrelations;
 }
 
-/** ROM overall, summary statistics, validation and correlations of one group. */
-export function groupStatistics(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): IGroupStatistics {
-  const corr = correlations(tensor, options, phaseCorrelations);
-  return {
-    romOverall: romOverall(tensor, options),
-    summary: summaryStatistics(tensor, options),
-    validation: validateCycles(tensor),
-    correlations: corr
-  };
+/** The parts: summary (ROM overall and summary statistics), validation, correlations. */
+export type StatisticsPart = 'summary' | 'validation' | 'correlations';
+
+/** Every part. */
+export const ALL_PARTS: StatisticsPart[] = ['summary', 'validation', 'correlations'];
+
+/** Some or all of ROM overall, summary statistics, validation and correlations of one group. */
+export function groupStatistics(
+  tensor: ICycleTensor,
+  options: IKernelOptions,
+  phaseCorrelations: boolean,
+  parts: StatisticsPart[] = ALL_PARTS
+): Partial<IGroupStatistics> {
+  const out: Partial<IGroupStatistics> = {};
+  if (parts.includes('summary')) {
+    out.romOverall = romOverall(tensor, options);
+    out.summary = summaryStatistics(tensor, options);
+  }
+  if (parts.includes('validation')) {
+    out.validation = validateCycles(tensor);
+  }
+  if (parts.includes('correlations')) {
+    out.correlations = correlations(tensor, options, phaseCorrelations);
+  }
+  return out;
 }

@@ -17,7 +17,7 @@ import { parquetWasm } from '../parquet/parquet-wasm';
 import { readParquetFooter, type IParquetFileInfo } from '../parquet/footer';
 import { keyRunsOfBatch, type IKeyColumns, type IKeyRunsPartial } from '../dataset/key-runs';
 import { referenceBackend, wasmBackend, type ICycleKernelBackend } from '../kernels/backends';
-import { groupStatistics, type IGroupStatistics } from '../kernels/group-statistics';
+import { groupStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 
 /** Columns of a table to write: numbers or strings, all of the same length. */
@@ -45,7 +45,12 @@ export interface IDecodeService {
   /** A table written as parquet (zstd) with parquet-wasm. */
   writeParquet(columns: TableColumns): Promise<Envelope<Uint8Array>>;
   /** ROM overall, summary statistics, validation and correlations of a (transferred) tensor. */
-  groupStatistics(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<Envelope<IGroupStatistics>>;
+  groupStatistics(
+    tensor: ICycleTensor,
+    options: IKernelOptions,
+    phaseCorrelations: boolean,
+    parts?: StatisticsPart[]
+  ): Promise<Envelope<Partial<IGroupStatistics>>>;
   close(spec: SourceSpec): Promise<void>;
 }
 
@@ -137,8 +142,13 @@ export class DecodeService implements IDecodeService {
     return envelope.ok ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
   }
 
-  async groupStatistics(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<Envelope<IGroupStatistics>> {
-    return this.compute(async () => groupStatistics(tensor, options, phaseCorrelations));
+  async groupStatistics(
+    tensor: ICycleTensor,
+    options: IKernelOptions,
+    phaseCorrelations: boolean,
+    parts?: StatisticsPart[]
+  ): Promise<Envelope<Partial<IGroupStatistics>>> {
+    return this.compute(async () => groupStatistics(tensor, options, phaseCorrelations, parts));
   }
 
   private kernelBackend: Promise<ICycleKernelBackend> | null = null;

@@ -11,11 +11,14 @@ import { analyzeDataset, type IAnalysisResult, type IGroupAnalysis } from '../an
 import type { BackendName } from '../../kernels/backends';
 import { PHASES } from '../../kernels/types';
 import { createNodePool } from '../../pool/node-pool';
+import { useNodeGpu } from '../../kernels/webgpu/node-gpu';
+
+useNodeGpu();
 import type { WorkerPool } from '../../pool/worker-pool';
 import { fixture, kernelGolden, type IGoldenCase, type IGoldenGroup, type IKernelCase } from '../../../../test/fixtures';
 
 const RELATIVE = 1e-5;
-const BACKENDS: BackendName[] = ['reference', 'wasm', 'workers'];
+const BACKENDS: BackendName[] = ['reference', 'wasm', 'workers', 'webgpu'];
 const FEW = ['hip_flexion_angle_ipsi_rad', 'knee_flexion_velocity_ipsi_rad_s', 'ankle_dorsiflexion_moment_ipsi_Nm_kg', 'grf_vertical_ipsi_BW'];
 
 const CASES: IKernelCase[] = [
@@ -195,7 +198,8 @@ describe.each(CASES)('$id', c => {
     const expected = golden[c.id];
     const result = await analyze(c, backend);
     results.set(`${c.id}/${backend}`, result);
-    expect(result.backend).toBe(backend);
+    // WebGPU runs on a real adapter (a GPU, or SwiftShader in CI): never a silent fallback.
+    expect([result.backend, result.fallback]).toEqual([backend, undefined]);
     expect(result.options).toEqual({ ddof: c.ddof ?? 0, nan: c.nan ?? 'propagate', outlierThreshold: c.threshold ?? 2 });
     expect(result.selection.features).toEqual(expected.features);
     expect(result.skipped.map(s => [s.subject, s.task, s.rows])).toEqual(expected.skipped.map(s => [s.subject, s.task, s.rows]));
@@ -211,12 +215,12 @@ describe.each(CASES)('$id', c => {
     expect(diff.report).toEqual([]);
   });
 
-  it('the three backends agree with each other', () => {
+  it('the backends agree with each other', () => {
     const expected = golden[c.id];
     const reference = results.get(`${c.id}/reference`);
     expect(reference).toBeDefined();
     const diff = new Differences();
-    for (const backend of ['wasm', 'workers'] as const) {
+    for (const backend of ['wasm', 'workers', 'webgpu'] as const) {
       const other = results.get(`${c.id}/${backend}`);
       expect(other).toBeDefined();
       expect(groupKeys(other!.groups)).toEqual(groupKeys(reference!.groups));

@@ -75,6 +75,6 @@ async function openKernels(limits: Partial<IGpuLimits>): Promise<GpuKernels> {
     throw new GpuKernelError(`the adapter "${description}" refused a device with its own limits: ${String(error)}`);
   }
   const result = GpuKernels.create(device, `${description}${isSoftwareAdapter(adapter) ? ' (software)' : ''}`, limits);
-  (result as GpuKernels & { software?: boolean }).software = isSoftwareAdapter(adapter);
+  result.software = isSoftwareAdapter(adapter);
   return result;
 }

@@ -16,7 +16,7 @@ import { LocolensError } from '../../errors';
 import type { IGroupStatistics } from '../group-statistics';
 import { VALIDATION_LIMITS, emptyPatternPartial, mergePatternPartials } from '../reference';
 import { PHASES, type ICorrelations, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures, type IValidation } from '../types';
-import { CO_MOMENTS, PATTERN_MOMENTS, PER_CYCLE, RMSE_PARTS, VALIDATION, WORKGROUP_SIZE } from './shaders';
+import { CO_MOMENTS, PATTERN_MOMENTS, PER_CYCLE, PER_CYCLE_TILE, RMSE_PARTS, VALIDATION, WORKGROUP_SIZE } from './shaders';
 
 /** Device limits the backend respects (tests may force smaller ones). */
 export interface IGpuLimits {
@@ -34,6 +34,10 @@ export interface IGpuStats {
   dispatches: number;
   submits: number;
   pipelinesCreated: number;
+  /** Milliseconds spent encoding (and uploading), waiting for the GPU and its read-back, and merging on the CPU. */
+  encodeMs: number;
+  gpuMs: number;
+  mergeMs: number;
 }
 
 /** A failure of the GPU path (the caller falls back to the CPU). */
@@ -110,7 +114,18 @@ export class GpuKernels {
   /** Whether the adapter is a software one (set by gpu-device). */
   software = false;
 
-  readonly stats: IGpuStats = { uploads: 0, uploadBytes: 0, readbacks: 0, readbackBytes: 0, dispatches: 0, submits: 0, pipelinesCreated: 0 };
+  readonly stats: IGpuStats = {
+    uploads: 0,
+    uploadBytes: 0,
+    readbacks: 0,
+    readbackBytes: 0,
+    dispatches: 0,
+    submits: 0,
+    pipelinesCreated: 0,
+    encodeMs: 0,
+    gpuMs: 0,
+    mergeMs: 0
+  };
   private lostReason: string | null = null;
   private readonly pipelines = new Map<Kernel, GPUComputePipeline>();
   private uploaded: { data: Float32Array; chunks: IChunk[] } | null = null;
@@ -148,8 +163,10 @@ export class GpuKernels {
       const outputs: IOutput[] = [];
       // Per-cycle features.
       const total = F * n;
+      // One workgroup per tile of PER_CYCLE_TILE cycles: invocations = workgroups × WORKGROUP_SIZE.
+      const tiles = F * Math.ceil(n / PER_CYCLE_TILE);
       outputs.push(
-        this.encode('perCycle', total, [F, n, options.nan === 'ignore' ? 1 : 0, options.ddof], chunk, [], total * 6 * 4, data => {
+        this.encode('perCycle', tiles * WORKGROUP_SIZE, [F, n, options.nan === 'ignore' ? 1 : 0, options.ddof], chunk, [], total * 6 * 4, data => {
           const values = new Float32Array(data);
           for (let k = 0; k < keys.length; k++) {
             for (let f = 0; f < F; f++) {
@@ -331,6 +348,7 @@ export class GpuKernels {
       return;
     }
     const device = this.device;
+    const started = performance.now();
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     let outputs: IOutput[] = [];
@@ -348,6 +366,7 @@ export class GpuKernels {
       });
       device.queue.submit([this.encoder.finish()]);
       this.stats.submits += 1;
+      this.stats.encodeMs += performance.now() - started;
     } finally {
       this.encoder = null;
     }
@@ -362,6 +381,7 @@ export class GpuKernels {
       staging.forEach(buffer => buffer.destroy());
       throw new GpuKernelError(`WebGPU ${failure === validation ? 'validation' : 'out-of-memory'} error: ${failure.message.split('\n')[0]}`);
     }
+    const submitted = performance.now();
     try {
       await Promise.all(staging.map(buffer => buffer.mapAsync(GPUMapMode.READ)));
     } catch (error) {
@@ -370,6 +390,8 @@ export class GpuKernels {
     if (this.lostReason) {
       throw new GpuKernelError(`the GPU device was lost: ${this.lostReason}`);
     }
+    const mapped = performance.now();
+    this.stats.gpuMs += mapped - submitted;
     staging.forEach((buffer, i) => {
       outputs[i].read(buffer.getMappedRange().slice(0));
       this.stats.readbacks += 1;
@@ -378,6 +400,7 @@ export class GpuKernels {
       buffer.destroy();
       outputs[i].buffer.destroy();
     });
+    this.stats.mergeMs += performance.now() - mapped;
   }
 
   private encoder: GPUCommandEncoder | null = null;

@@ -32,25 +32,46 @@ fn nan_from(runtime: u32) -> f32 {
 }
 `;
 
+/** Cycles per workgroup tile of the per-cycle shader (16 × 150 f32 = 9.6 kB of workgroup memory). */
+export const PER_CYCLE_TILE = 16;
+
 /**
  * Per-cycle features of each (feature, cycle): mean, SD (ddof), min, max, ROM, peak timing.
- * Output `out[k * F * C + f * C + c]` for k = 0..5.
+ * A workgroup loads a tile of 16 consecutive cycles of one feature into workgroup memory with
+ * coalesced reads (neighbouring invocations read neighbouring samples), then one invocation per
+ * cycle reduces its 150 samples from there. Output `out[k * F * C + f * C + c]` for k = 0..5.
  */
 export const PER_CYCLE = /* wgsl */ `
 ${COMMON}
+const TILE: u32 = ${PER_CYCLE_TILE}u;
 struct Params { features: u32, cycles: u32, ignoreNan: u32, ddof: u32, rowStride: u32, _a: u32, _b: u32, _c: u32 };
 @group(0) @binding(0) var<storage, read> data: array<f32>;
 @group(0) @binding(1) var<uniform> params: Params;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+var<workgroup> tile: array<f32, ${PER_CYCLE_TILE * 150}>;
 
 @compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  let index = id.x + id.y * params.rowStride;
-  let total = params.features * params.cycles;
-  if (index >= total) {
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let tiles = (params.cycles + TILE - 1u) / TILE;
+  let index = group.x + group.y * groups.x;
+  // Uniform per workgroup: every invocation of a group leaves together or reaches the barrier.
+  if (index >= params.features * tiles) {
     return;
   }
-  let base = index * PHASES;
+  let f = index / tiles;
+  let c0 = (index % tiles) * TILE;
+  let count = min(TILE, params.cycles - c0);
+  let start = (f * params.cycles + c0) * PHASES;
+  for (var i = lane; i < count * PHASES; i += ${WORKGROUP_SIZE}u) {
+    tile[i] = data[start + i];
+  }
+  workgroupBarrier();
+  if (lane >= count) {
+    return;
+  }
+  let base = lane * PHASES;
+  let total = params.features * params.cycles;
+  let cell = f * params.cycles + c0 + lane;
   var n = 0u;
   var sum = 0.0;
   var lo = 0.0;
@@ -60,7 +81,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   var firstNan = PHASES;
   var shift = 0.0;
   for (var p = 0u; p < PHASES; p++) {
-    let v = data[base + p];
+    let v = tile[base + p];
     if (is_nan(v)) {
       if (firstNan == PHASES) {
         firstNan = p;
@@ -91,7 +112,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     mean = shift + offset;
     var ss = 0.0;
     for (var p = 0u; p < PHASES; p++) {
-      let v = data[base + p];
+      let v = tile[base + p];
       if (!is_nan(v)) {
         let d = (v - shift) - offset;
         ss += d * d;
@@ -105,12 +126,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     rom = hi - lo;
     timing = f32(peak) / f32(PHASES);
   }
-  out[0u * total + index] = mean;
-  out[1u * total + index] = sd;
-  out[2u * total + index] = mn;
-  out[3u * total + index] = mx;
-  out[4u * total + index] = rom;
-  out[5u * total + index] = timing;
+  out[0u * total + cell] = mean;
+  out[1u * total + cell] = sd;
+  out[2u * total + cell] = mn;
+  out[3u * total + cell] = mx;
+  out[4u * total + cell] = rom;
+  out[5u * total + cell] = timing;
 }
 `;
 

@@ -15,7 +15,7 @@ import { PHASES } from '../core/kernels/types';
 import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
 import { h } from './dom';
 import { exportPerCycleTable, type IExportTarget } from './export-results';
-import type { ILocolensDatasets } from './tokens';
+import type { BrowserBackend, ILocolensDatasets } from './tokens';
 
 /** What the view shows: a subject×task, or a whole task (optionally some subjects). */
 export interface IAnalysisRequest {
@@ -70,7 +70,11 @@ export class AnalysisView extends Widget {
   private allLines = false;
   /** Subjects the task view is restricted to (empty: all). */
   private subjectFilter: string[] = [];
-  private options: { ddof: 0 | 1; nan: 'propagate' | 'ignore'; outlierThreshold: number } = { ddof: 0, nan: 'propagate', outlierThreshold: 2 };
+  private options: { ddof: 0 | 1; nan: 'propagate' | 'ignore'; outlierThreshold: number; backend?: BrowserBackend } = {
+    ddof: 0,
+    nan: 'propagate',
+    outlierThreshold: 2
+  };
   private page = 0;
   private plotly: typeof import('plotly.js-dist-min').default | null = null;
   private drawing = 0;
@@ -148,8 +152,10 @@ export class AnalysisView extends Widget {
         h('span', { 'data-locolens': 'invalid-count' }, `${invalid} invalid`),
         ` · SD ddof ${result.options.ddof} · NaN ${result.options.nan} · backend `,
         h('span', { 'data-locolens': 'backend' }, result.backend),
+        result.adapter ? h('span', { 'data-locolens': 'adapter' }, ` on ${result.adapter}`) : null,
         ` · ${Math.round(result.timings.totalMs)} ms`
       ),
+      ...(result.fallback ? [h('p', { class: 'locolens-message-error', 'data-locolens': 'fallback', role: 'status' }, result.fallback)] : []),
       ...result.skipped.map(s => h('p', { class: 'locolens-message-error' }, `Left out ${s.subject} × ${s.task}: ${s.reason}`))
     );
   }
@@ -200,9 +206,20 @@ export class AnalysisView extends Widget {
       this.comparison = null;
       void this.load();
     };
+    const backend = h(
+      'select',
+      { class: 'jp-mod-styled', 'aria-label': 'Backend', 'data-locolens': 'backend-select', title: 'Where the kernels run' },
+      [h('option', { value: '' }, 'backend: setting'), h('option', { value: 'workers' }, 'worker pool'), h('option', { value: 'webgpu' }, 'WebGPU')]
+    );
+    backend.value = this.options.backend ?? '';
+    backend.addEventListener('change', () => {
+      this.options = { ...this.options, backend: (backend.value || undefined) as BrowserBackend | undefined };
+      this.comparison = null;
+      void this.load();
+    });
     nan.addEventListener('change', rerun);
     ddof.addEventListener('change', rerun);
-    const extra: HTMLElement[] = [nan, ddof];
+    const extra: HTMLElement[] = [nan, ddof, backend];
     if (!this.request.subject) {
       extra.push(this.subjectPicker());
     }

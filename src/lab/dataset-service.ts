@@ -17,7 +17,8 @@ import { createBrowserPool } from '../core/pool/browser-pool';
 import type { IPoolStats, WorkerPool } from '../core/pool/worker-pool';
 import type { TableColumns } from '../core/worker/decode-service';
 import { toCsv } from './export-results';
-import type { ILocolensDatasets, IParquetFileEntry } from './tokens';
+import { gpuKernels, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
+import type { BrowserBackend, ILocolensDatasets, IParquetFileEntry } from './tokens';
 
 /** Base64 of bytes, in chunks (no giant argument lists). */
 function toBase64(bytes: Uint8Array): string {
@@ -33,7 +34,10 @@ export class DatasetService implements ILocolensDatasets {
   constructor(
     private readonly contents: Contents.IManager,
     private readonly serverSettings: ServerConnection.ISettings
-  ) {}
+  ) {
+    // WebGPU needs a secure context (https or localhost); elsewhere navigator.gpu is absent.
+    registerGpuProvider(async () => (navigator as Navigator & { gpu?: GPU }).gpu ?? null);
+  }
 
   private pool: WorkerPool | null = null;
   private poolSize = 0;
@@ -74,11 +78,31 @@ export class DatasetService implements ILocolensDatasets {
   async analyze(
     path: string,
     selection: ISelection,
-    options: Partial<IKernelOptions> & { outlierThreshold?: number } = {}
+    options: Partial<IKernelOptions> & { outlierThreshold?: number; backend?: BrowserBackend } = {}
   ): Promise<IAnalysisResult> {
     const spec = await this.specFor(path);
     const summary = await this.inspect(path);
-    return analyzeDataset(this.workers(), spec, selection, { ...options, summary, backend: 'workers', offload: true });
+    const backend = await this.resolveBackend(options.backend ?? this.backend);
+    return analyzeDataset(this.workers(), spec, selection, { ...options, summary, backend, offload: true });
+  }
+
+  /** The backend setting ('auto' | 'workers' | 'webgpu'). */
+  setBackend(backend: BrowserBackend): void {
+    this.backend = backend;
+  }
+
+  private backend: BrowserBackend = 'auto';
+
+  /** 'auto' is the GPU when the browser offers a hardware adapter, else the worker pool. */
+  private async resolveBackend(backend: BrowserBackend): Promise<'workers' | 'webgpu'> {
+    if (backend !== 'auto') {
+      return backend;
+    }
+    try {
+      return (await gpuKernels()).software ? 'workers' : 'webgpu';
+    } catch {
+      return 'workers';
+    }
   }
 
   /** Write a table next to a dataset (parquet in a worker, or CSV) through the Contents API. */

@@ -11,7 +11,7 @@ import { DatasetBrowser } from './dataset-browser';
 import { DatasetDocument, DatasetWidgetFactory, MetadataOnlyModelFactory, type DatasetDocumentWidget } from './dataset-document';
 import { DatasetService } from './dataset-service';
 import { locolensIcon } from './icons';
-import { ILocolensDatasets } from './tokens';
+import { ILocolensDatasets, type BrowserBackend } from './tokens';
 
 /** Command IDs of locolens. */
 export namespace CommandIDs {
@@ -39,7 +39,10 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
     const service = new DatasetService(app.serviceManager.contents, app.serviceManager.serverSettings);
     if (settingRegistry) {
       void settingRegistry.load(PluginIDs.datasets).then(settings => {
-        const apply = () => service.setPoolSize(settings.get('workers').composite as number);
+        const apply = () => {
+          service.setPoolSize(settings.get('workers').composite as number);
+          service.setBackend(settings.get('backend').composite as BrowserBackend);
+        };
         apply();
         settings.changed.connect(apply);
       });

@@ -11,6 +11,9 @@ import type { IKernelOptions } from '../core/kernels/types';
 import type { TableColumns } from '../core/worker/decode-service';
 import type { IPoolStats } from '../core/pool/worker-pool';
 
+/** Kernel backends offered in the browser (all off the page's thread, or on the GPU). */
+export type BrowserBackend = 'auto' | 'workers' | 'webgpu';
+
 /** A parquet file on the Jupyter server. */
 export interface IParquetFileEntry {
   /** Path from the server root. */
@@ -35,7 +38,11 @@ export interface ILocolensDatasets {
    * Analyse the selected cycles of a file with every kernel, off the main thread (the decode
    * workers run the wasm kernels and the whole-tensor statistics).
    */
-  analyze(path: string, selection: ISelection, options?: Partial<IKernelOptions> & { outlierThreshold?: number }): Promise<IAnalysisResult>;
+  analyze(
+    path: string,
+    selection: ISelection,
+    options?: Partial<IKernelOptions> & { outlierThreshold?: number; backend?: BrowserBackend }
+  ): Promise<IAnalysisResult>;
   /**
    * Write a table to `path` (server root relative) as parquet (encoded in a worker) or CSV.
    */

@@ -143,3 +143,37 @@ test('10,000 cycles of one task draw, with numpy’s outliers', async ({ page })
   });
   expect(drawn).toEqual({ min: 10000 - expected.outliers.length, max: 10000 - expected.outliers.length, outliers: expected.outliers.length });
 });
+
+test('WebGPU in the browser (SwiftShader without a GPU) gives the worker pool’s numbers', async ({ page }) => {
+  const file = 'fixtures/multi_rowgroup.parquet';
+  await page.evaluate(path => (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'level_walking' }), file);
+  const view = page.locator('.locolens-analysis');
+  await expect(view.locator('[data-locolens="backend"]')).toHaveText('workers', { timeout: 90000 });
+  const table = async () => {
+    await view.locator('.locolens-tab[data-tab="table"]').click();
+    return view.locator('[data-locolens="per-cycle-table"] tbody tr').evaluateAll(rows => rows.map(row => Array.from(row.children, cell => cell.textContent)));
+  };
+  const header = async () => [await view.locator('[data-locolens="cycle-count"]').textContent(), await view.locator('[data-locolens="outlier-count"]').textContent()];
+  const workers = { header: await header(), table: await table() };
+
+  await view.locator('[data-locolens="backend-select"]').selectOption('webgpu');
+  await expect(view.locator('[data-locolens="backend"]')).toHaveText('webgpu', { timeout: 90000 });
+  // A real adapter: the view names it, and nothing fell back to the CPU.
+  await expect(view.locator('[data-locolens="adapter"]')).toContainText(/swiftshader|nvidia|amd|intel|apple/i);
+  await expect(view.locator('[data-locolens="fallback"]')).toHaveCount(0);
+  const gpu = { header: await header(), table: await table() };
+  expect(gpu.header).toEqual(workers.header);
+  // Per-cycle values shown with 5 significant digits: equal, but for a last-digit rounding.
+  expect(gpu.table.length).toBe(workers.table.length);
+  gpu.table.forEach((row, r) => {
+    row.forEach((cell, c) => {
+      const a = Number(cell);
+      const b = Number(workers.table[r][c]);
+      if (Number.isFinite(a) && Number.isFinite(b)) {
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(b)));
+      } else {
+        expect(cell).toBe(workers.table[r][c]);
+      }
+    });
+  });
+});

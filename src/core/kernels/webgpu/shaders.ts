@@ -26,6 +26,13 @@ fn is_finite(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
+// Kahan's compensated sum: (sum, compensation) + x.
+fn kahan(acc: vec2<f32>, x: f32) -> vec2<f32> {
+  let y = x - acc.y;
+  let t = acc.x + y;
+  return vec2<f32>(t, (t - acc.x) - y);
+}
+
 // A NaN made from a runtime value: WGSL rejects a constant NaN.
 fn nan_from(runtime: u32) -> f32 {
   return bitcast<f32>(0x7fc00000u | (runtime & 0u));
@@ -306,8 +313,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let r0 = chunk * params.chunkRows;
   let r1 = min(params.rows, r0 + params.chunkRows);
   var n = 0u;
-  var sa = 0.0;
-  var sb = 0.0;
+  var sa = vec2<f32>(0.0, 0.0);
+  var sb = vec2<f32>(0.0, 0.0);
   var nan = 0.0;
   var shiftA = 0.0;
   var shiftB = 0.0;
@@ -323,17 +330,17 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
       shiftB = y;
     }
     n++;
-    sa += x - shiftA;
-    sb += y - shiftB;
+    sa = kahan(sa, x - shiftA);
+    sb = kahan(sb, y - shiftB);
   }
   var offA = 0.0;
   var offB = 0.0;
-  var caa = 0.0;
-  var cbb = 0.0;
-  var cab = 0.0;
+  var caa = vec2<f32>(0.0, 0.0);
+  var cbb = vec2<f32>(0.0, 0.0);
+  var cab = vec2<f32>(0.0, 0.0);
   if (n > 0u) {
-    offA = sa / f32(n);
-    offB = sb / f32(n);
+    offA = sa.x / f32(n);
+    offB = sb.x / f32(n);
     for (var r = r0; r < r1; r++) {
       let x = data[baseA + r * params.rowStep];
       let y = data[baseB + r * params.rowStep];
@@ -342,9 +349,9 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
       }
       let dx = (x - shiftA) - offA;
       let dy = (y - shiftB) - offB;
-      caa += dx * dx;
-      cbb += dy * dy;
-      cab += dx * dy;
+      caa = kahan(caa, dx * dx);
+      cbb = kahan(cbb, dy * dy);
+      cab = kahan(cab, dx * dy);
     }
   }
   let o = index * 9u;
@@ -353,9 +360,9 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   out[o + 2u] = offA;
   out[o + 3u] = shiftB;
   out[o + 4u] = offB;
-  out[o + 5u] = caa;
-  out[o + 6u] = cbb;
-  out[o + 7u] = cab;
+  out[o + 5u] = caa.x;
+  out[o + 6u] = cbb.x;
+  out[o + 7u] = cab.x;
   out[o + 8u] = nan;
 }
 `;

@@ -13,7 +13,7 @@ DEMO := $(DATA)/locolens_demo_phase.parquet
 UI_DATA := ui-tests/.galata-data
 PORT ?= 8888
 
-.PHONY: lab test install build demo test-js test-py test-ui chromium ui-data bench-data clean
+.PHONY: lab test install build demo chromium ui-data bench-data bench clean
 
 lab: install demo
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(DATA) --port=$(PORT)
@@ -51,11 +51,13 @@ demo: $(BIN)/jupyter
 bench-data: $(BIN)/jupyter
 	$(BIN)/python scripts/generate_dataset.py --preset bench --out $(DATA)/
 
+# Debian's chromium (Galata's browser; its SwiftShader is also the software Vulkan driver of the
+# Node WebGPU tests without a GPU) and the Vulkan loader.
 chromium:
-	@test -x $(CHROMIUM) || { \
-	  echo "installing Debian's chromium"; \
+	@{ test -x $(CHROMIUM) && ldconfig -p | grep -q libvulkan.so.1; } || { \
+	  echo "installing Debian's chromium and libvulkan1"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium libvulkan1; }
 
 # The server root of the Galata tests: the demo file and the pyarrow-written fixtures.
 ui-data: demo
@@ -65,6 +67,11 @@ ui-data: demo
 	$(BIN)/python scripts/generate_dataset.py --out $(UI_DATA)/large/ten_thousand_cycles.parquet --subjects 1 \
 	  --cycles 10000 --tasks run --dtype float32 --compression zstd --seed 7 \
 	  --variables knee_flexion_angle_ipsi_rad,hip_flexion_angle_ipsi_rad,ankle_dorsiflexion_angle_ipsi_rad,grf_vertical_ipsi_BW > /dev/null
+
+# Benchmarks (not tests): CPU kernels against numpy, and the WebGPU kernels against a GPU copy probe.
+bench: build
+	npm run bench:kernels
+	npm run bench:webgpu
 
 clean:
 	rm -rf lib dist tsconfig.tsbuildinfo locolens/labextension locolens/_version.py test-data $(UI_DATA) ui-tests/test-results

@@ -6,7 +6,7 @@ import { transfer } from 'comlink';
 
 import { LocolensError, describeError } from '../errors';
 import type { WorkerPool } from '../pool/worker-pool';
-import { cycleRmse, mergePatternPartials, patternPartial, perCycleFeatures } from './reference';
+import { cycleRmse, emptyPerCycleFeatures, mergePatternPartials, patternPartial, perCycleFeatures } from './reference';
 import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from './types';
 import type { IGroupStatistics } from './group-statistics';
 import { loadWasmKernels } from './wasm/wasm-kernels';
@@ -94,7 +94,7 @@ export function workersBackend(pool: WorkerPool): ICycleKernelBackend {
       );
       const F = tensor.features.length;
       const C = tensor.cycles;
-      const perCycle = emptyPerCycle(F * C);
+      const perCycle = emptyPerCycleFeatures(F * C);
       for (const part of parts) {
         const n = part.to - part.from;
         for (const key of Object.keys(perCycle) as Array<keyof IPerCycleFeatures>) {
@@ -134,16 +134,6 @@ export function subTensor(tensor: ICycleTensor, from: number, to: number): ICycl
   return { features: tensor.features, cycles: n, data };
 }
 
-function emptyPerCycle(size: number): IPerCycleFeatures {
-  return {
-    mean: new Float64Array(size),
-    std: new Float64Array(size),
-    min: new Float64Array(size),
-    max: new Float64Array(size),
-    rom: new Float64Array(size),
-    peakTiming: new Float64Array(size)
-  };
-}
 
 /**
  * The backend for a request, and why another one serves it when the one asked for cannot.

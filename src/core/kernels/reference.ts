@@ -16,18 +16,23 @@ import {
   type IValidation
 } from './types';
 
+/** Zeroed per-cycle feature arrays of `size` = features × cycles. */
+export function emptyPerCycleFeatures(size: number): IPerCycleFeatures {
+  return {
+    mean: new Float64Array(size),
+    std: new Float64Array(size),
+    min: new Float64Array(size),
+    max: new Float64Array(size),
+    rom: new Float64Array(size),
+    peakTiming: new Float64Array(size)
+  };
+}
+
 /** Per-cycle mean, SD, min, max, ROM and peak timing (argmax |x| / 150). */
 export function perCycleFeatures(tensor: ICycleTensor, options: IKernelOptions): IPerCycleFeatures {
   const F = tensor.features.length;
   const C = tensor.cycles;
-  const out: IPerCycleFeatures = {
-    mean: new Float64Array(F * C),
-    std: new Float64Array(F * C),
-    min: new Float64Array(F * C),
-    max: new Float64Array(F * C),
-    rom: new Float64Array(F * C),
-    peakTiming: new Float64Array(F * C)
-  };
+  const out = emptyPerCycleFeatures(F * C);
   const ignore = options.nan === 'ignore';
   for (let fc = 0; fc < F * C; fc++) {
     const base = fc * PHASES;

@@ -14,7 +14,7 @@
  */
 import { LocolensError } from '../../errors';
 import type { IGroupStatistics } from '../group-statistics';
-import { VALIDATION_LIMITS, emptyPatternPartial } from '../reference';
+import { VALIDATION_LIMITS, emptyPatternPartial, emptyPerCycleFeatures } from '../reference';
 import { PHASES, type ICorrelations, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures, type IValidation } from '../types';
 import { CO_MOMENTS, PATTERN_MOMENTS, PER_CYCLE, PER_CYCLE_TILE, RMSE_PARTS, VALIDATION, WORKGROUP_SIZE } from './shaders';
 
@@ -151,14 +151,7 @@ export class GpuKernels {
   async perCycleAndPatterns(tensor: ICycleTensor, options: IKernelOptions): Promise<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }> {
     const F = tensor.features.length;
     const C = tensor.cycles;
-    const perCycle: IPerCycleFeatures = {
-      mean: new Float64Array(F * C),
-      std: new Float64Array(F * C),
-      min: new Float64Array(F * C),
-      max: new Float64Array(F * C),
-      rom: new Float64Array(F * C),
-      peakTiming: new Float64Array(F * C)
-    };
+    const perCycle = emptyPerCycleFeatures(F * C);
     const keys: Array<keyof IPerCycleFeatures> = ['mean', 'std', 'min', 'max', 'rom', 'peakTiming'];
     const merged = emptyPatternPartial(F);
     await this.run(tensor, (chunk, n) => {

@@ -12,6 +12,11 @@ except ImportError:  # pragma: no cover - only in a source tree that was never b
     __version__ = "dev"
 
 
+from .widgets import MIME_TYPE, LocolensView, read_features, show  # noqa: E402
+
+__all__ = ["MIME_TYPE", "LocolensView", "read_features", "show", "__version__"]
+
+
 def _jupyter_labextension_paths():
     """Tell JupyterLab where the prebuilt extension lives."""
     return [{"src": "labextension", "dest": "locolens"}]

@@ -1,6 +1,6 @@
 /**
  * locolens: the JupyterLab plugins. Logic lives in core/ (headless) and lab/ (widgets).
  */
-import { analysisPlugin, browserPlugin, datasetsPlugin, documentsPlugin } from './lab/plugins';
+import { analysisPlugin, browserPlugin, datasetsPlugin, documentsPlugin, notebookRendererPlugin } from './lab/plugins';
 
-export default [datasetsPlugin, browserPlugin, documentsPlugin, analysisPlugin];
+export default [datasetsPlugin, browserPlugin, documentsPlugin, analysisPlugin, notebookRendererPlugin];

@@ -105,6 +105,11 @@ export class DatasetService implements ILocolensDatasets {
     }
   }
 
+  async stat(path: string): Promise<{ path: string; size: number; lastModified: string }> {
+    const spec = await this.specFor(path);
+    return { path, size: spec.kind === 'http' ? (spec.size ?? 0) : 0, lastModified: spec.kind === 'http' ? (spec.version ?? '') : '' };
+  }
+
   /** Write a table next to a dataset (parquet in a worker, or CSV) through the Contents API. */
   async writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void> {
     if (format === 'csv') {

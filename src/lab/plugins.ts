@@ -3,7 +3,11 @@
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, IThemeManager, MainAreaWidget } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { LocolensRenderer } from '../notebook/locolens-renderer';
+import { LOCOLENS_MIME } from '../notebook/spec';
 import { WidgetTracker } from '@jupyterlab/apputils';
 
 import { AnalysisView } from './analysis-view';
@@ -26,6 +30,7 @@ export namespace PluginIDs {
   export const browser = 'locolens:dataset-browser';
   export const documents = 'locolens:dataset-documents';
   export const analysis = 'locolens:analysis';
+  export const notebook = 'locolens:notebook-renderer';
 }
 
 /** The dataset service: a pool of decode workers reading files through `/files/`. */
@@ -147,6 +152,25 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
 namespace Private {
   export let nextId = 0;
 }
+
+/** Notebook outputs of `locolens.show(...)` (application/vnd.locolens.v1+json). */
+export const notebookRendererPlugin: JupyterFrontEndPlugin<void> = {
+  id: PluginIDs.notebook,
+  description: 'Renders locolens.show() outputs in notebooks and keeps their results and a static fallback in the saved notebook.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry, ILocolensDatasets],
+  activate: (app: JupyterFrontEnd, rendermime: IRenderMimeRegistry, datasets: ILocolensDatasets): void => {
+    rendermime.addFactory(
+      {
+        safe: true,
+        mimeTypes: [LOCOLENS_MIME],
+        defaultRank: 0,
+        createRenderer: options => new LocolensRenderer(options, datasets)
+      },
+      0
+    );
+  }
+};
 
 /** Opening .parquet files from the file browser. */
 export const documentsPlugin: JupyterFrontEndPlugin<void> = {

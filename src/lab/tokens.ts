@@ -49,6 +49,8 @@ export interface ILocolensDatasets {
   writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void>;
   /** The .parquet files below `folder` (recursively, hidden folders skipped), sorted by path. */
   listParquetFiles(folder: string, limit?: number): Promise<IParquetFileEntry[]>;
+  /** Size and last modification of a file (throws `file-not-found` when absent). */
+  stat(path: string): Promise<{ path: string; size: number; lastModified: string }>;
   /** Statistics of the decode worker pool. */
   readonly poolStats: IPoolStats;
   /** Emitted when the pool size setting changes. */

@@ -6,6 +6,14 @@ import type { Data, Layout } from 'plotly.js';
 import type { IGroupAnalysis } from '../core/analysis/analyze-dataset';
 import { PHASES } from '../core/kernels/types';
 
+/**
+ * A string from a file or a notebook as a plotly label: plotly reads a few HTML tags in labels,
+ * so `<`, `>` and `&` become entities (shown as themselves, never parsed).
+ */
+export function safeLabel(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** Colours of the current JupyterLab theme, read from its CSS variables. */
 export interface IPlotTheme {
   font: string;
@@ -80,7 +88,7 @@ export function patternFigure(
       continue;
     }
     const target = classes[kind];
-    const label = `${group.cycleSubjects[c]} · ${group.task} · cycle ${group.cycleIndex[c]}${kind === 'normal' ? '' : ` (${kind})`}`;
+    const label = safeLabel(`${group.cycleSubjects[c]} · ${group.task} · cycle ${group.cycleIndex[c]}${kind === 'normal' ? '' : ` (${kind})`}`);
     for (let p = 0; p < PHASES; p++) {
       const v = samples[c * PHASES + p];
       target.x.push(PHASE_PERCENT[p]);
@@ -140,7 +148,7 @@ export function patternFigure(
       hovertemplate: 'mean %{x:.1f} %: %{y:.4g}<extra></extra>'
     }
   ];
-  const layout = baseLayout(theme, `${name} — ${group.task}, ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`}`, unitOf(name));
+  const layout = baseLayout(theme, safeLabel(`${name} — ${group.task}, ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`}`), unitOf(name));
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   (layout.xaxis as Record<string, unknown>).range = [0, 100];
   return { data, layout };
@@ -211,12 +219,12 @@ export function romFigure(group: IGroupAnalysis, feature: number, theme: IPlotTh
     for (let c = 0; c < C; c++) {
       if (group.cycleSubjects[c] === subject) {
         y.push(rom[c]);
-        text.push(`${subject} · cycle ${group.cycleIndex[c]}`);
+        text.push(safeLabel(`${subject} · cycle ${group.cycleIndex[c]}`));
       }
     }
     return {
       type: 'box',
-      name: subject,
+      name: safeLabel(subject),
       y,
       text,
       boxpoints: 'all',
@@ -227,7 +235,7 @@ export function romFigure(group: IGroupAnalysis, feature: number, theme: IPlotTh
     } as Data;
   });
   const name = group.features[feature];
-  return { data, layout: { ...baseLayout(theme, `ROM per cycle — ${name}`, unitOf(name)), showlegend: false } };
+  return { data, layout: { ...baseLayout(theme, safeLabel(`ROM per cycle — ${name}`), unitOf(name)), showlegend: false } };
 }
 
 /** Mean patterns of several groups (tasks of a subject, or subjects of a task) overlaid. */
@@ -241,14 +249,14 @@ export function comparisonFigure(groups: IGroupAnalysis[], featureName: string, 
     data.push({
       type: 'scatter',
       mode: 'lines',
-      name: `${label(group)} (${group.cycles})`,
+      name: safeLabel(`${label(group)} (${group.cycles})`),
       x: PHASE_PERCENT,
       y: sliceOf(group.patterns.mean, f * PHASES, PHASES),
       line: { color: theme.palette[i % theme.palette.length], width: 2 },
-      hovertemplate: `${label(group)} %{x:.1f} %: %{y:.4g}<extra></extra>`
+      hovertemplate: `${safeLabel(label(group))} %{x:.1f} %: %{y:.4g}<extra></extra>`
     });
   });
-  const layout = baseLayout(theme, `Mean patterns — ${featureName}`, unitOf(featureName));
+  const layout = baseLayout(theme, safeLabel(`Mean patterns — ${featureName}`), unitOf(featureName));
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   return { data, layout };
 }
@@ -270,8 +278,8 @@ export function correlationFigure(group: IGroupAnalysis, phase: number | null, t
     {
       type: 'heatmap',
       z,
-      x: group.features,
-      y: group.features,
+      x: group.features.map(safeLabel),
+      y: group.features.map(safeLabel),
       zmin: -1,
       zmax: 1,
       colorscale: 'RdBu',

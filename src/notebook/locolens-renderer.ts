@@ -289,13 +289,25 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
 
   /** A path relative to the notebook, resolved to the server root; it may not leave the root. */
   private async resolve(path: string): Promise<string> {
-    const resolver = this.options.resolver;
-    const resolved = resolver ? await resolver.resolveUrl(path) : path;
-    const clean = decodeURIComponent(resolved).replace(/^\/+/, '');
-    if (/^[a-z]+:/i.test(path) || path.startsWith('/') || clean.split('/').includes('..') || clean === '') {
-      throw new Error(`the path ${JSON.stringify(path)} leaves the server root`);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('/')) {
+      throw new Error(`the path ${JSON.stringify(path)} must be relative to the notebook's folder`);
     }
-    return clean;
+    // The notebook's folder, from the output's resolver ("" at the server root).
+    const resolver = this.options.resolver;
+    const probe = resolver ? decodeURIComponent(await resolver.resolveUrl('locolens-probe')) : 'locolens-probe';
+    const folder = probe.replace(/^\/+/, '').split('/').slice(0, -1);
+    const parts = [...folder];
+    for (const segment of path.split('/')) {
+      if (segment === '..') {
+        if (parts.length === 0) {
+          throw new Error(`the path ${JSON.stringify(path)} leaves the server root`);
+        }
+        parts.pop();
+      } else if (segment && segment !== '.') {
+        parts.push(segment);
+      }
+    }
+    return parts.join('/');
   }
 
   private featureSelect(features: string[], onChange: () => void): HTMLElement {

@@ -91,12 +91,13 @@ test('specs are data: bad ones give an error box, and names are never HTML', asy
       `display({'${MIME}': {'version': 2, 'path': 'x.parquet', 'view': 'patterns', 'selection': {}, 'options': {}}}, raw=True)`,
       `display({'${MIME}': {'version': 1, 'path': evil + '.parquet', 'view': 'nope', 'selection': {}, 'options': {}}}, raw=True)`,
       `results = {'token': 't', 'computedAt': evil, 'locolensVersion': '0', 'file': {'path': evil, 'size': 1, 'lastModified': evil}, 'backend': evil, 'task': evil, 'subjects': [evil], 'cycles': 1, 'features': [evil], 'patterns': {evil: {'mean': [0.0]*150, 'std': [0.1]*150}}, 'outliers': {'cycles': [], 'cut': None, 'rmse': [0.0], 'cycleSubjects': [evil], 'cycleIndex': [0]}}`,
-      `display({'${MIME}': {'version': 1, 'path': 'saved.parquet', 'view': 'patterns', 'selection': {'task': evil}, 'options': {}, 'results': results}}, raw=True)`
+      `display({'${MIME}': {'version': 1, 'path': 'saved.parquet', 'view': 'patterns', 'selection': {'task': evil}, 'options': {}, 'results': results}}, raw=True)`,
+      `display({'${MIME}': {'version': 1, 'path': '../../outside.parquet', 'view': 'dataset', 'selection': {}, 'options': {}}}, raw=True)`
     ].join('\n')
   );
   await page.notebook.runCell(0);
   const outputs = page.locator('.locolens-output');
-  await expect(outputs).toHaveCount(3, { timeout: 60000 });
+  await expect(outputs).toHaveCount(4, { timeout: 60000 });
   await expect(outputs.nth(0).locator('[data-locolens="error"]')).toContainText('unsupported spec version 2');
   await expect(outputs.nth(1).locator('[data-locolens="error"]')).toContainText('/view must be equal to one of the allowed values');
   await expect(outputs.nth(2).locator('[data-locolens="saved"]')).toBeVisible();
@@ -104,6 +105,7 @@ test('specs are data: bad ones give an error box, and names are never HTML', asy
   // The name is shown as text, in the feature list and the strip; no element came from it.
   await expect(outputs.nth(2).locator('[data-locolens="feature"] option')).toHaveText([evil]);
   await expect(outputs.nth(2).locator('[data-locolens="strip"]')).toContainText(evil);
+  await expect(outputs.nth(3).locator('[data-locolens="error"]')).toContainText('leaves the server root');
   await expect(page.locator('.locolens-output img')).toHaveCount(0);
   expect(dialogs).toEqual([]);
 });

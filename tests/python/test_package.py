@@ -60,7 +60,9 @@ def test_wheel_ships_the_prebuilt_extension(wheel):
 def test_installed_wheel_is_enabled_and_ok(wheel, tmp_path):
     prefix = tmp_path / "prefix"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--prefix", str(prefix), str(wheel)], check=True
+        # --ignore-installed: without it pip would uninstall the venv's (editable) locolens first.
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", "--prefix", str(prefix), str(wheel)],
+        check=True,
     )
     share = prefix / "share" / "jupyter"
     assert (share / "labextensions" / "locolens" / "package.json").exists()
@@ -73,3 +75,15 @@ def test_installed_wheel_is_enabled_and_ok(wheel, tmp_path):
     section = text.split(str(share / "labextensions"))[1].split("\n\n")[0]
     assert f"locolens v{PACKAGE['version']}" in section
     assert "enabled" in section and "OK" in section
+
+
+def test_locolens_is_installed_for_kernels(tmp_path):
+    """A kernel started in any folder imports the installed package (not the source tree)."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import locolens, json; print(json.dumps([locolens.__version__, hasattr(locolens, 'show')]))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(found.stdout) == [PACKAGE["version"], True]

@@ -8,6 +8,7 @@ import { Signal } from '@lumino/signaling';
 
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
+import { ResultCache } from '../core/cache/result-cache';
 import { analyzeDataset, type IAnalysisResult } from '../core/analysis/analyze-dataset';
 import type { ISelection } from '../core/kernels/cycle-tensor';
 import type { IKernelOptions } from '../core/kernels/types';
@@ -19,6 +20,23 @@ import type { TableColumns } from '../core/worker/decode-service';
 import { toCsv } from './export-results';
 import { gpuKernels, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
 import type { BrowserBackend, ILocolensDatasets, IParquetFileEntry } from './tokens';
+
+/** The version in cache keys: a new locolens never reads an older one's entries. */
+const LOCOLENS_VERSION = '0.1.0';
+
+/** Whether a cached value has the shape of a dataset summary. */
+function isDatasetSummary(value: unknown): value is IDatasetSummary {
+  const summary = value as IDatasetSummary | null;
+  return (
+    !!summary &&
+    summary.schemaVersion === 1 &&
+    typeof summary.file?.rows === 'number' &&
+    Array.isArray(summary.blocks) &&
+    Array.isArray(summary.variables) &&
+    Array.isArray(summary.findings) &&
+    typeof summary.io?.bytesRead === 'number'
+  );
+}
 
 /** Base64 of bytes, in chunks (no giant argument lists). */
 function toBase64(bytes: Uint8Array): string {
@@ -68,11 +86,46 @@ export class DatasetService implements ILocolensDatasets {
     const key = `${spec.kind === 'http' ? `${spec.url}@${spec.version}:${spec.size}` : path}|${options.scanValues ? 'scan' : ''}`;
     let summary = this.summaries.get(key);
     if (!summary) {
-      summary = inspectDataset(this.workers(), spec, options);
+      summary = this.cachedSummary(path, spec, options);
       this.summaries.set(key, summary);
       summary.catch(() => this.summaries.delete(key));
     }
     return summary;
+  }
+
+  /** The summary from the browser cache when the file (size, date, footer) is the same. */
+  private async cachedSummary(path: string, spec: SourceSpec, options: { scanValues?: boolean }): Promise<IDatasetSummary> {
+    const pool = this.workers();
+    // The footer (a few kB) names the file's content: part of the key, so no stale summary.
+    const footer = await pool.run(api => api.footer(spec));
+    const { value, hit } = await this.cache.getOrCompute(
+      {
+        path,
+        size: spec.kind === 'http' ? (spec.size ?? 0) : 0,
+        lastModified: spec.kind === 'http' ? (spec.version ?? '') : '',
+        footerHash: footer.value.footerHash,
+        operation: 'dataset-summary',
+        params: { scanValues: !!options.scanValues },
+        version: LOCOLENS_VERSION
+      },
+      () => inspectDataset(pool, spec, options),
+      isDatasetSummary
+    );
+    return hit ? { ...value, io: { ...value.io, cached: true, bytesRead: footer.io.bytesRead, requests: footer.io.requests } } : value;
+  }
+
+  /** The result cache (IndexedDB). */
+  readonly cache = new ResultCache(512 * 1024 * 1024);
+
+  /** Set the cache's size cap in MB. */
+  setCacheLimit(megabytes: number): void {
+    this.cache.setMaxBytes(megabytes * 1024 * 1024);
+  }
+
+  /** Empty the browser cache and the summaries kept in memory. */
+  async clearCache(): Promise<void> {
+    this.summaries.clear();
+    await this.cache.clear();
   }
 
   async analyze(

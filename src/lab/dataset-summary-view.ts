@@ -118,7 +118,13 @@ export class DatasetSummaryView extends Widget {
         term('Size', formatBytes(f.sizeBytes), 'size'),
         term('Columns', summary.columns.length, 'column-count'),
         term('Cycles', summary.totalCycles.toLocaleString('en-US'), 'total-cycles'),
-        term('Read', `${formatBytes(summary.io.bytesRead)} (${fraction.toFixed(1)} %) in ${summary.io.millis} ms`, 'bytes-read')
+        term(
+          'Read',
+          summary.io.cached
+            ? `from the browser cache (footer check: ${formatBytes(summary.io.bytesRead)})`
+            : `${formatBytes(summary.io.bytesRead)} (${fraction.toFixed(1)} %) in ${summary.io.millis} ms`,
+          'bytes-read'
+        )
       ),
       section(
         `Subjects (${summary.subjects.length})`,

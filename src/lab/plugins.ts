@@ -22,6 +22,7 @@ export namespace CommandIDs {
   export const openBrowser = 'locolens:open-dataset-browser';
   export const refreshBrowser = 'locolens:refresh-dataset-browser';
   export const analyze = 'locolens:analyze';
+  export const clearCache = 'locolens:clear-cache';
 }
 
 /** Plugin IDs (each has its settings schema in schema/<name>.json). */
@@ -47,6 +48,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
         const apply = () => {
           service.setPoolSize(settings.get('workers').composite as number);
           service.setBackend(settings.get('backend').composite as BrowserBackend);
+          service.setCacheLimit(settings.get('cacheMegabytes').composite as number);
         };
         apply();
         settings.changed.connect(apply);
@@ -90,6 +92,15 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
       icon: locolensIcon,
       execute: () => app.shell.activateById(browser.id)
     });
+    app.commands.addCommand(CommandIDs.clearCache, {
+      label: 'Clear the locolens Cache',
+      caption: 'Forget the dataset summaries kept in the browser',
+      execute: async () => {
+        await datasets.clearCache();
+        await browser.refresh();
+      }
+    });
+    palette?.addItem({ command: CommandIDs.clearCache, category: 'locolens' });
     app.commands.addCommand(CommandIDs.refreshBrowser, {
       label: 'Refresh the Dataset Browser',
       execute: () => browser.refresh()

@@ -51,6 +51,8 @@ export interface ILocolensDatasets {
   listParquetFiles(folder: string, limit?: number): Promise<IParquetFileEntry[]>;
   /** Size and last modification of a file (throws `file-not-found` when absent). */
   stat(path: string): Promise<{ path: string; size: number; lastModified: string }>;
+  /** Empty the browser cache of summaries. */
+  clearCache(): Promise<void>;
   /** Statistics of the decode worker pool. */
   readonly poolStats: IPoolStats;
   /** Emitted when the pool size setting changes. */

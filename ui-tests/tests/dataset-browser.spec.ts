@@ -121,3 +121,30 @@ test.describe('parquet documents', () => {
     await expect(page.locator('.locolens-document [data-locolens="status"]')).toBeVisible({ timeout: 60000 });
   });
 });
+
+test.describe('browser cache', () => {
+  test('after a page reload the summary comes from the cache, with the same numbers', async ({ page }) => {
+    const facts = pyarrowFacts(DEMO);
+    const open = async () => {
+      const panel = page.locator('#locolens-dataset-browser');
+      // A reload restores the panel open; a click on its tab would close it.
+      if (!(await panel.isVisible())) {
+        await page.getByRole('tab', { name: 'locolens datasets' }).click();
+      }
+      await panel.locator(`.locolens-file[data-path="${DEMO}"]`).click();
+      await expect(panel.locator('[data-locolens="total-cycles"]')).toHaveText(facts.cycles.toLocaleString('en-US'), { timeout: 60000 });
+      return panel;
+    };
+    let panel = await open();
+    await expect(panel.locator('[data-locolens="bytes-read"]')).not.toContainText('cache');
+    await page.reload();
+    panel = await open();
+    await expect(panel.locator('[data-locolens="bytes-read"]')).toContainText('from the browser cache');
+    await expect(panel.locator('[data-locolens="rows"]')).toHaveText(facts.rows.toLocaleString('en-US'));
+    // Clearing the cache: the next look reads the file again.
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('locolens:clear-cache'));
+    await page.reload();
+    panel = await open();
+    await expect(panel.locator('[data-locolens="bytes-read"]')).not.toContainText('cache');
+  });
+});

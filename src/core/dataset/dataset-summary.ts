@@ -130,7 +130,9 @@ export interface IDatasetSummary {
   status: ConformanceStatus;
   findings: IFinding[];
   /** Bytes read from the file to build this summary, and the time it took. */
-  io: { bytesRead: number; requests: number; millis: number };
+  io: { bytesRead: number; requests: number; millis: number; cached?: boolean };
+  /** The footer's hash (part of the file's identity for caches). */
+  footerHash?: string;
 }
 
 /** Which columns hold the keys, with the findings about their names. */
@@ -296,7 +298,8 @@ export function buildDatasetSummary(
     phase,
     status,
     findings,
-    io
+    io,
+    footerHash: info.footerHash
   };
 }
 

@@ -61,6 +61,8 @@ export interface IParquetFileInfo {
   keyValue: Record<string, string>;
   /** Footer length in bytes (thrift + 8). */
   footerBytes: number;
+  /** A hash of the footer's content (schema, row groups, column chunk offsets and sizes). */
+  footerHash: string;
 }
 
 /**
@@ -172,8 +174,31 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
     rowGroups,
     compression,
     keyValue,
-    footerBytes: metadata.metadata_length + 8
+    footerBytes: metadata.metadata_length + 8,
+    footerHash: hashFooter(metadata)
   };
+}
+
+/** FNV-1a (two 32-bit lanes) over the footer's identifying content. */
+function hashFooter(metadata: FileMetaData): string {
+  const text = JSON.stringify(
+    [
+      metadata.num_rows,
+      metadata.created_by,
+      metadata.schema.map(element => [element.name, element.type, element.repetition_type]),
+      metadata.row_groups.map(group => [group.num_rows, group.columns.map(chunk => [chunk.file_offset, chunk.meta_data?.total_compressed_size, chunk.meta_data?.data_page_offset])]),
+      (metadata.key_value_metadata ?? []).map(entry => [entry.key, entry.value])
+    ],
+    (_, value) => (typeof value === 'bigint' ? value.toString() : value)
+  );
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ (c + i), 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 function friendlyType(element: SchemaElement): ColumnType {

@@ -52,7 +52,8 @@ function summarize(merged: ReturnType<typeof mergeKeyRuns>, numRows: number) {
     rowGroups: [],
     compression: [],
     keyValue: {},
-    footerBytes: 0
+    footerBytes: 0,
+    footerHash: ''
   };
   return buildDatasetSummary(info, findKeyColumns(info.columns), merged, { bytesRead: 0, requests: 0, millis: 0 });
 }

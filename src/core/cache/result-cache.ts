@@ -1,0 +1,225 @@
+/**
+ * A cache of computed results (dataset summaries first) in IndexedDB, through `idb`.
+ *
+ * #### Notes
+ * - Keys name everything the value depends on: the file's identity (server path, size,
+ *   last_modified and a hash of its parquet footer), the operation, its parameters and the
+ *   locolens version. A changed file or a new version is a different key: never stale data.
+ * - Least recently used entries go first when the total size passes the cap.
+ * - Any storage failure (quota exceeded, private mode without IndexedDB, a corrupted entry, a
+ *   second tab writing the same key) makes the cache step aside: a console warning, the value is
+ *   computed as if there were no cache, never an error for the user.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+
+/** What a cached value depends on. */
+export interface ICacheKey {
+  path: string;
+  size: number;
+  lastModified: string;
+  footerHash: string;
+  operation: string;
+  params: unknown;
+  version: string;
+}
+
+/** Counters for gauges. */
+export interface ICacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  bytes: number;
+  /** Set when the cache stepped aside, with the reason. */
+  disabled?: string;
+}
+
+interface IEntry {
+  key: string;
+  value: unknown;
+  bytes: number;
+  lastUsed: number;
+  created: number;
+  version: string;
+}
+
+interface ICacheSchema extends DBSchema {
+  entries: { key: string; value: IEntry; indexes: { lastUsed: number } };
+}
+
+/** The serialized form of a key (stable property order). */
+export function cacheKey(key: ICacheKey): string {
+  return JSON.stringify([key.version, key.operation, key.path, key.size, key.lastModified, key.footerHash, key.params]);
+}
+
+/** Approximate bytes of a structured-cloneable value. */
+export function approximateBytes(value: unknown): number {
+  if (value === null || value === undefined) {
+    return 8;
+  }
+  if (ArrayBuffer.isView(value)) {
+    return value.byteLength;
+  }
+  if (typeof value === 'string') {
+    return value.length * 2;
+  }
+  if (typeof value !== 'object') {
+    return 8;
+  }
+  let total = 16;
+  for (const item of Array.isArray(value) ? value : Object.values(value as object)) {
+    total += approximateBytes(item);
+  }
+  return total;
+}
+
+/** A size-capped LRU cache in IndexedDB. */
+export class ResultCache {
+  /**
+   * @param maxBytes - size cap; least recently used entries are evicted past it.
+   * @param name - the IndexedDB database name.
+   */
+  constructor(
+    private maxBytes: number,
+    private readonly name = 'locolens-cache'
+  ) {}
+
+  private db: Promise<IDBPDatabase<ICacheSchema>> | null = null;
+  private clock = 0;
+
+  /** A use time that grows with every use, even within one millisecond (LRU order). */
+  private tick(): number {
+    this.clock = Math.max(Date.now(), this.clock + 1);
+    return this.clock;
+  }
+  private readonly counters: ICacheStats = { hits: 0, misses: 0, entries: 0, bytes: 0 };
+
+  /** Hits, misses, entries and bytes. */
+  async stats(): Promise<ICacheStats> {
+    const db = await this.open();
+    if (db) {
+      try {
+        const all = await db.getAll('entries');
+        this.counters.entries = all.length;
+        this.counters.bytes = all.reduce((sum, entry) => sum + entry.bytes, 0);
+      } catch (error) {
+        this.stepAside('reading the cache failed', error);
+      }
+    }
+    return { ...this.counters };
+  }
+
+  /** Change the size cap (evicts at the next write). */
+  setMaxBytes(maxBytes: number): void {
+    this.maxBytes = maxBytes;
+  }
+
+  /**
+   * The cached value for `key`, or `compute()` stored under it.
+   *
+   * @param validate - rejects a cached value of the wrong shape (a corrupted entry): it is then
+   *   deleted and recomputed.
+   */
+  async getOrCompute<T>(key: ICacheKey, compute: () => Promise<T>, validate: (value: unknown) => value is T): Promise<{ value: T; hit: boolean }> {
+    const id = cacheKey(key);
+    const db = await this.open();
+    if (db) {
+      try {
+        const entry = await db.get('entries', id);
+        if (entry && validate(entry.value)) {
+          this.counters.hits += 1;
+          entry.lastUsed = this.tick();
+          await db.put('entries', entry);
+          return { value: entry.value, hit: true };
+        }
+        if (entry) {
+          console.warn(`locolens cache: a corrupted entry was dropped (${key.operation} of ${key.path})`);
+          await db.delete('entries', id);
+        }
+      } catch (error) {
+        this.stepAside('reading the cache failed', error);
+      }
+    }
+    this.counters.misses += 1;
+    const value = await compute();
+    await this.put(id, key, value);
+    return { value, hit: false };
+  }
+
+  /** Remove every entry. */
+  async clear(): Promise<void> {
+    const db = await this.open();
+    try {
+      await db?.clear('entries');
+    } catch (error) {
+      this.stepAside('clearing the cache failed', error);
+    }
+    this.counters.entries = 0;
+    this.counters.bytes = 0;
+  }
+
+  private async put(id: string, key: ICacheKey, value: unknown): Promise<void> {
+    const db = await this.open();
+    if (!db) {
+      return;
+    }
+    const bytes = approximateBytes(value);
+    if (bytes > this.maxBytes) {
+      return;
+    }
+    try {
+      await this.evict(db, bytes);
+      const now = this.tick();
+      await db.put('entries', { key: id, value, bytes, lastUsed: now, created: Date.now(), version: key.version });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'QuotaExceededError') {
+        console.warn('locolens cache: the browser storage quota is full; clearing the cache and going on without it');
+        await this.clear();
+        return;
+      }
+      this.stepAside('writing to the cache failed', error);
+    }
+  }
+
+  /** Drop least recently used entries until `incoming` more bytes fit under the cap. */
+  private async evict(db: IDBPDatabase<ICacheSchema>, incoming: number): Promise<void> {
+    const all = await db.getAllFromIndex('entries', 'lastUsed');
+    let total = all.reduce((sum, entry) => sum + entry.bytes, 0);
+    for (const entry of all) {
+      if (total + incoming <= this.maxBytes) {
+        break;
+      }
+      await db.delete('entries', entry.key);
+      total -= entry.bytes;
+    }
+  }
+
+  private open(): Promise<IDBPDatabase<ICacheSchema> | null> {
+    if (this.counters.disabled) {
+      return Promise.resolve(null);
+    }
+    if (typeof indexedDB === 'undefined') {
+      this.counters.disabled = 'IndexedDB is not available here';
+      return Promise.resolve(null);
+    }
+    if (!this.db) {
+      this.db = openDB<ICacheSchema>(this.name, 1, {
+        upgrade(db) {
+          const store = db.createObjectStore('entries', { keyPath: 'key' });
+          store.createIndex('lastUsed', 'lastUsed');
+        }
+      });
+    }
+    return this.db.catch(error => {
+      this.stepAside('IndexedDB cannot be opened', error);
+      return null;
+    });
+  }
+
+  private stepAside(reason: string, error: unknown): void {
+    if (!this.counters.disabled) {
+      console.warn(`locolens cache: ${reason} (${String(error)}); results are computed without it`);
+    }
+    this.counters.disabled = reason;
+    this.db = null;
+  }
+}

@@ -4,6 +4,7 @@
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatBytes } from '../core/format';
 import type { IAnalysisResult } from '../core/analysis/analyze-dataset';
+import type { IProfile } from '../core/monitor/performance-monitor';
 
 /** Lay out rows as aligned columns. */
 export function table(header: string[], rows: Array<Array<string | number>>): string {
@@ -125,4 +126,18 @@ export function formatAnalysis(result: IAnalysisResult): string {
     );
   }
   return out.join('\n');
+}
+
+/** A profile as a short table: stages, peaks, CPU time. */
+export function formatProfile(profile: IProfile): string {
+  const rows: Array<[string, string]> = profile.stages.map(stage => [stage.name, `${stage.ms} ms`]);
+  rows.push(['total', `${profile.totalMs} ms`]);
+  if (profile.cpu) {
+    rows.push(['CPU user / system', `${profile.cpu.userMs} / ${profile.cpu.systemMs} ms`]);
+  }
+  rows.push(['peak RSS', profile.peak.rssBytes ? formatBytes(profile.peak.rssBytes) : 'n/a']);
+  rows.push(['peak JS heap', profile.peak.heapUsedBytes ? formatBytes(profile.peak.heapUsedBytes) : 'n/a']);
+  rows.push(['peak external (buffers, wasm)', profile.peak.externalBytes ? formatBytes(profile.peak.externalBytes) : 'n/a']);
+  rows.push(['samples', String(profile.samples.length)]);
+  return table(['profile', ''], rows);
 }

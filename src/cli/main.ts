@@ -11,11 +11,14 @@ import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { describeError, errorCode } from '../core/errors';
 import { createNodePool } from '../core/pool/node-pool';
 import { useNodeGpu } from '../core/kernels/webgpu/node-gpu';
-import { formatAnalysis, formatSummary } from './format-summary';
+import { writeFileSync } from 'node:fs';
+
+import { PerformanceMonitor, nodeSampler } from '../core/monitor/performance-monitor';
+import { formatAnalysis, formatProfile, formatSummary } from './format-summary';
 
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
        locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
-                             [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--json]
+                             [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--profile F.json] [--json]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
             subjects, tasks, task_id values, cycles per subject x task, conformance findings
@@ -30,6 +33,7 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --ddof 0|1     analyze: SD degrees of freedom: 0 = LocoHub Python (default), 1 = MATLAB/R
   --nan P        analyze: propagate (LocoHub Python, default) or ignore (LocoHub R) NaN
   --threshold K  analyze: outlier cut = mean + K * SD of per-cycle RMSE (default 2)
+  --profile F    analyze: record per-stage time, memory (RSS, heap) and CPU time, sampled, to F (JSON)
   --workers N    decode workers (default: the available cores)`;
 
 const EXIT = { ok: 0, failed: 1, usage: 2 };
@@ -47,6 +51,7 @@ interface IArgs {
   ddof: 0 | 1;
   nan: 'propagate' | 'ignore';
   threshold: number;
+  profile?: string;
 }
 
 class UsageError extends Error {}
@@ -111,6 +116,9 @@ function parseArgs(argv: string[]): IArgs {
         args.nan = nan;
         break;
       }
+      case '--profile':
+        args.profile = value(i++, arg);
+        break;
       case '--threshold': {
         const k = Number(value(i++, arg));
         if (!Number.isFinite(k) || k < 0) {
@@ -162,6 +170,8 @@ async function main(argv: string[]): Promise<number> {
       const summary = await inspectDataset(pool, spec, { scanValues: args.scanValues });
       process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
     } else {
+      const monitor = args.profile ? new PerformanceMonitor(nodeSampler, 'node', 20) : null;
+      monitor?.start();
       const result = await analyzeDataset(
         pool,
         spec,
@@ -169,6 +179,19 @@ async function main(argv: string[]): Promise<number> {
         { backend: args.backend, ddof: args.ddof, nan: args.nan, outlierThreshold: args.threshold }
       );
       process.stdout.write(args.json ? `${JSON.stringify(analysisToJSON(result))}\n` : `${formatAnalysis(result)}\n`);
+      if (monitor && args.profile) {
+        monitor.stage('summary', result.timings.summaryMs);
+        monitor.stage('decode', result.timings.decodeMs);
+        monitor.stage('kernels', result.timings.kernelMs);
+        const profile = monitor.stop(`analyze ${args.file}`, {
+          backend: result.backend,
+          adapter: result.adapter,
+          cycles: result.groups.reduce((sum, group) => sum + group.cycles, 0),
+          bytesRead: result.io.bytesRead
+        });
+        writeFileSync(args.profile, `${JSON.stringify(profile, null, 2)}\n`);
+        process.stderr.write(`${formatProfile(profile)}\nprofile written to ${args.profile}\n`);
+      }
     }
     return EXIT.ok;
   } catch (error) {

@@ -2,6 +2,8 @@
  * The built CLI, run as a user runs it: `node dist/node/locolens.mjs inspect|analyze FILE [--json]`.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { fixture, kernelGolden, manifest, type IGoldenCase, type IKernelCase } from '../../../test/fixtures';
@@ -192,3 +194,25 @@ describe('locolens analyze', () => {
     expect(stderr).toMatch(/^locolens: --ddof is 0 or 1\nusage: locolens inspect FILE/);
   });
 });
+
+describe('locolens analyze --profile', () => {
+  it('writes per-stage times, sampled memory and CPU time as JSON, and prints a short table', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'locolens-profile-'));
+    const file = join(folder, 'profile.json');
+    const { code, stdout, stderr } = run('analyze', fixture('multi_rowgroup.parquet'), '--task', 'level_walking', '--backend', 'wasm', '--json', '--profile', file);
+    expect(code).toBe(0);
+    // stdout stays the analysis JSON; the table goes to stderr.
+    expect(JSON.parse(stdout).backend).toBe('wasm');
+    expect(stderr).toMatch(/^profile\s*$/m);
+    expect(stderr).toMatch(/^peak RSS\s+\d/m);
+    expect(stderr).toContain(`profile written to ${file}`);
+    const profile = JSON.parse(readFileSync(file, 'utf8'));
+    expect(profile).toMatchObject({ schemaVersion: 1, tool: 'locolens', environment: 'node', result: { backend: 'wasm', cycles: 53 } });
+    expect(profile.stages.map((stage: { name: string }) => stage.name)).toEqual(['summary', 'decode', 'kernels']);
+    expect(profile.samples.length).toBeGreaterThanOrEqual(2);
+    expect(profile.peak.rssBytes).toBeGreaterThan(10e6);
+    expect(profile.cpu.userMs).toBeGreaterThan(0);
+    expect(profile.totalMs).toBeGreaterThan(0);
+  });
+});
+

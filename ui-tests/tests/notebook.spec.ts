@@ -63,7 +63,6 @@ test('locolens.show renders, saves its results, and survives the data file going
   await expect(again.locator('[data-locolens="saved"]')).toBeVisible({ timeout: 60000 });
   await expect(again.locator('[data-locolens="plot"][data-drawn]')).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('notebook-saved.png') });
-  await page.notebook.close(true);
 
   // A viewer without the extension: nbconvert's HTML shows the fallback image.
   const converted = execFileSync(join(VENV, 'jupyter'), ['nbconvert', '--to', 'html', '--stdout', join(DATA, tmpPath, name)], {

@@ -1,7 +1,7 @@
 /**
  * The dataset summary as a readable text report (the CLI without --json).
  */
-import type { IDatasetSummary } from '../core/dataset/dataset-summary';
+import { columnRows, type IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatBytes } from '../core/format';
 import type { IAnalysisResult } from '../core/analysis/analyze-dataset';
 import type { IProfile } from '../core/monitor/performance-monitor';
@@ -67,13 +67,7 @@ export function formatSummary(summary: IDatasetSummary): string {
   out.push(
     table(
       ['name', 'type', 'parquet', 'nulls', 'compressed'],
-      summary.columns.map(column => [
-        column.name,
-        column.type,
-        column.physicalType + (column.dictionaryEncoded ? ' (dict)' : ''),
-        column.nullCount ?? '?',
-        formatBytes(column.compressedBytes)
-      ])
+      columnRows(summary, formatBytes)
     )
   );
   out.push('');

@@ -405,7 +405,7 @@ export class AnalysisView extends Widget {
   private async export(format: 'parquet' | 'csv'): Promise<void> {
     this.footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
     try {
-      const written = await exportPerCycleTable(this.result!, this.group!, this.request, format, this.exportTarget);
+      const written = await exportPerCycleTable(this.group!, this.request, format, this.exportTarget);
       this.footer.replaceChildren(
         h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, written.path), '. Read it in Python with:'),
         h('pre', { class: 'locolens-code', 'data-locolens': 'export-snippet' }, written.snippet)

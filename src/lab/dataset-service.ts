@@ -108,7 +108,7 @@ export class DatasetService implements ILocolensDatasets {
         params: { scanValues: !!options.scanValues },
         version: LOCOLENS_VERSION
       },
-      () => inspectDataset(pool, spec, options),
+      () => inspectDataset(pool, spec, { ...options, footer }),
       isDatasetSummary
     );
     return hit ? { ...value, io: { ...value.io, cached: true, bytesRead: footer.io.bytesRead, requests: footer.io.requests } } : value;

@@ -8,7 +8,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import type { IDatasetSummary, IVariableSummary } from '../core/dataset/dataset-summary';
+import { columnRows, type IDatasetSummary, type IVariableSummary } from '../core/dataset/dataset-summary';
 import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { h, tableOf } from './dom';
@@ -166,13 +166,7 @@ export class DatasetSummaryView extends Widget {
         'columns',
         [tableOf(
           ['name', 'type', 'parquet', 'nulls', 'compressed'],
-          summary.columns.map(column => [
-            column.name,
-            column.type,
-            column.physicalType + (column.dictionaryEncoded ? ' (dictionary)' : ''),
-            column.nullCount ?? '?',
-            formatBytes(column.compressedBytes)
-          ])
+          columnRows(summary, formatBytes)
         )],
         true
       )

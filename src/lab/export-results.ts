@@ -2,7 +2,7 @@
  * Export of an analysis next to its dataset: the per-cycle features (one row per cycle) and the
  * mean/SD patterns (one row per feature and phase), as parquet or CSV through the Contents API.
  */
-import type { IAnalysisResult, IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import type { IGroupAnalysis } from '../core/analysis/analyze-dataset';
 import { PHASES } from '../core/kernels/types';
 import type { TableColumns } from '../core/worker/decode-service';
 import type { IAnalysisRequest } from './analysis-view';
@@ -57,7 +57,6 @@ export function patternColumns(group: IGroupAnalysis): TableColumns {
  * Write both tables next to the dataset; returns the features file path and the pandas lines.
  */
 export async function exportPerCycleTable(
-  result: IAnalysisResult,
   group: IGroupAnalysis,
   request: IAnalysisRequest,
   format: 'parquet' | 'csv',
@@ -72,7 +71,6 @@ export async function exportPerCycleTable(
   await target.writeTable(features, perCycleColumns(group, group.task), format);
   await target.writeTable(patterns, patternColumns(group), format);
   const read = format === 'parquet' ? 'read_parquet' : 'read_csv';
-  void result;
   return {
     path: features,
     snippet: `import pandas as pd\nfeatures = pd.${read}(${JSON.stringify(features)})\npatterns = pd.${read}(${JSON.stringify(patterns)})`

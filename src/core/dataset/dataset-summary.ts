@@ -135,6 +135,17 @@ export interface IDatasetSummary {
   footerHash?: string;
 }
 
+/** The columns as table rows: name, type, parquet type (dictionary), nulls, compressed bytes. */
+export function columnRows(summary: IDatasetSummary, formatBytes: (bytes: number) => string): Array<Array<string | number>> {
+  return summary.columns.map(column => [
+    column.name,
+    column.type,
+    column.physicalType + (column.dictionaryEncoded ? ' (dictionary)' : ''),
+    column.nullCount ?? '?',
+    formatBytes(column.compressedBytes)
+  ]);
+}
+
 /** Which columns hold the keys, with the findings about their names. */
 export function findKeyColumns(columns: IColumnInfo[]): { keys: IKeyColumns; findings: IFinding[] } {
   const byName = new Map(columns.map(column => [column.name, column]));

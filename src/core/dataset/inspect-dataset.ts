@@ -20,6 +20,8 @@ export interface IInspectOptions {
    * missing values come from the footer's null counts.
    */
   scanValues?: boolean;
+  /** The footer when the caller already read it (and the I/O that took), so it is not read again. */
+  footer?: { value: IParquetFileInfo; io: { bytesRead: number; requests: number } };
 }
 
 /**
@@ -32,7 +34,7 @@ export async function inspectDataset(pool: WorkerPool, spec: SourceSpec, options
     io.bytesRead += part.bytesRead;
     io.requests += part.requests;
   };
-  const footer = await pool.run(api => api.footer(spec));
+  const footer = options.footer ?? (await pool.run(api => api.footer(spec)));
   count(footer.io);
   const info: IParquetFileInfo = footer.value;
   const keys = findKeyColumns(info.columns);

@@ -333,7 +333,6 @@ export const VALIDATION_LIMITS = { angle: Math.PI, angleJump: 0.5236, velocity: 
 
 /** Validation of each cycle against LocoHub's hard limits (first matching keyword wins). */
 export function validateCycles(tensor: ICycleTensor): IValidation {
-  const F = tensor.features.length;
   const C = tensor.cycles;
   const reasons = new Uint8Array(C);
   tensor.features.forEach((name, f) => {
@@ -366,7 +365,6 @@ export function validateCycles(tensor: ICycleTensor): IValidation {
   for (let c = 0; c < C; c++) {
     valid[c] = reasons[c] === 0 ? 1 : 0;
   }
-  void F;
   return { valid, reasons };
 }
 

@@ -165,7 +165,7 @@ export class DecodeService implements IDecodeService {
     try {
       return { ok: true, value: await work(), io: { bytesRead: 0, requests: 0 } };
     } catch (error) {
-      return { ok: false, code: errorCode(error) ?? 'internal', message: describeError(error), fatal: error instanceof WebAssembly.RuntimeError };
+      return this.failure(error);
     }
   }
 
@@ -227,17 +227,21 @@ export class DecodeService implements IDecodeService {
       };
       return { ok: true, value, io };
     } catch (error) {
-      const fatal = error instanceof WebAssembly.RuntimeError || /unreachable|memory access out of bounds/i.test(String(error));
-      if (fatal) {
-        // A wasm panic poisons the instance: the pool replaces this worker.
-        this.files.clear();
-      }
-      return {
-        ok: false,
-        code: errorCode(error) ?? 'internal',
-        message: error instanceof LocolensError ? error.message : describeError(error),
-        fatal
-      };
+      return this.failure(error);
     }
+  }
+
+  /** The envelope of an error; a wasm panic is fatal (it poisons the instance: the pool replaces this worker). */
+  private failure(error: unknown): Envelope<never> {
+    const fatal = error instanceof WebAssembly.RuntimeError || /unreachable|memory access out of bounds/i.test(String(error));
+    if (fatal) {
+      this.files.clear();
+    }
+    return {
+      ok: false,
+      code: errorCode(error) ?? 'internal',
+      message: error instanceof LocolensError ? error.message : describeError(error),
+      fatal
+    };
   }
 }

@@ -310,7 +310,7 @@ export class AnalysisView extends Widget {
     let figure;
     if (this.tab === 'patterns') {
       const C = group.cycles;
-      const samples = group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES);
+      const samples = group.tensor ? group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES) : null;
       figure = patternFigure(group, this.feature, samples, theme, this.allLines ? Infinity : MAX_CYCLE_LINES);
     } else if (this.tab === 'rom') {
       figure = romFigure(group, this.feature, theme);

@@ -125,7 +125,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       const f = this.feature;
       const C = group.cycles;
       if (spec.view === 'patterns' || spec.view === 'outliers') {
-        return patternFigure(group, f, group.tensor.data.subarray(f * C * PHASES, (f + 1) * C * PHASES), theme);
+        return patternFigure(group, f, group.tensor ? group.tensor.data.subarray(f * C * PHASES, (f + 1) * C * PHASES) : null, theme);
       }
       if (spec.view === 'rom') {
         return romFigure(group, f, theme);

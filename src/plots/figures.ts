@@ -69,7 +69,7 @@ const DENSITY_BINS = 120;
 export function patternFigure(
   group: IGroupAnalysis,
   feature: number,
-  samples: Float32Array,
+  samples: Float32Array | null,
   theme: IPlotTheme,
   maxLines = MAX_CYCLE_LINES
 ): { data: Data[]; layout: Partial<Layout> } {
@@ -82,7 +82,8 @@ export function patternFigure(
   };
   const normalCount = group.cycles - countOf(group, outliers, 'outlier') - countOf(group, outliers, 'invalid');
   const dense = normalCount > maxLines;
-  for (let c = 0; c < group.cycles; c++) {
+  // Without the samples (a streamed group), only the mean ± SD band is drawn.
+  for (let c = 0; samples && c < group.cycles; c++) {
     const kind = outliers.has(c) ? 'outlier' : group.validation.valid[c] ? 'normal' : 'invalid';
     if (kind === 'normal' && dense) {
       continue;
@@ -114,7 +115,7 @@ export function patternFigure(
     connectgaps: false
   });
   const data: Data[] = [
-    dense ? densityTrace(group, outliers, samples, normalCount, theme) : trace('normal', theme.cycle, 1, 'cycles'),
+    dense && samples ? densityTrace(group, outliers, samples, normalCount, theme) : trace('normal', theme.cycle, 1, 'cycles'),
     trace('invalid', theme.invalid, 1.5, 'invalid'),
     trace('outlier', theme.outlier, 1.5, 'outliers'),
     {

@@ -9,7 +9,13 @@ import type { SourceSpec } from '../io/byte-source';
 import { LocolensError } from '../errors';
 import type { WorkerPool } from '../pool/worker-pool';
 import { cpuFallback, selectBackend, type BackendName, type ICycleKernelBackend } from '../kernels/backends';
-import { CycleTensorBuilder, planCycles, rowGroupsOf, type ICycleGroup, type ISelection } from '../kernels/cycle-tensor';
+import { planCycles, type ICycleGroup, type ICyclePlan, type ISelection } from '../kernels/cycle-tensor';
+import type { ISubjectTaskBlock } from '../dataset/dataset-summary';
+import { describeError } from '../errors';
+import { chunkStatistics } from '../kernels/group-statistics';
+import type { IStoredBlock, TensorStore } from '../store/tensor-store';
+import { streamParquetChunks, streamStoredChunks, throwIfCancelled, type ChunkSink } from './cycle-stream';
+import { GroupAccumulator, type IChunkStatistics } from './group-accumulator';
 import { transfer } from 'comlink';
 
 import { ALL_PARTS, groupStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
@@ -18,6 +24,7 @@ import { GpuKernelError } from '../kernels/webgpu/gpu-kernels';
 import { finalizePatterns, outliersFromRmse } from '../kernels/reference';
 import {
   DEFAULT_KERNEL_OPTIONS,
+  PHASES,
   type ICorrelations,
   type ICycleTensor,
   type IKernelOptions,
@@ -27,6 +34,27 @@ import {
   type ISummaryStatistics,
   type IValidation
 } from '../kernels/types';
+
+/** Progress of an analysis, reported at most once per row group or chunk. */
+export interface IAnalysisProgress {
+  /** What runs now: reading parquet, reading the tensor store, the second pass, the kernels. */
+  stage: 'summary' | 'decode' | 'store' | 'second-pass' | 'kernels';
+  rowGroupsDone: number;
+  rowGroups: number;
+  bytesRead: number;
+  cyclesDone: number;
+  cycles: number;
+}
+
+/** The tensor store an analysis may read and fill, with the file's identity. */
+export interface IAnalysisStore {
+  store: TensorStore;
+  /** Names the file's content: path, size, modification time and footer hash. */
+  identity: string;
+}
+
+/** Default memory budget of an analysis: 512 MB. */
+export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
 
 /** Options of an analysis. */
 export interface IAnalyzeOptions extends Partial<IKernelOptions> {
@@ -43,6 +71,17 @@ export interface IAnalyzeOptions extends Partial<IKernelOptions> {
    * this thread: what the browser wants. Default: true when the backend is 'workers'.
    */
   offload?: boolean;
+  /**
+   * Bytes of cycle data held at once (default 512 MB). When the selected tensor is larger than
+   * half of it, the groups are streamed in chunks of cycles and their results merged; the
+   * per-cycle results (48 bytes per cycle and feature) come on top.
+   */
+  memoryBudget?: number;
+  /** The tensor store: read from it when it holds every block, else fill it. */
+  store?: IAnalysisStore;
+  /** Aborting it stops the analysis with a `cancelled` error; nothing half-written is kept. */
+  signal?: AbortSignal;
+  onProgress?: (progress: IAnalysisProgress) => void;
 }
 
 /** Every result for one group of cycles. */
@@ -63,10 +102,10 @@ export interface IGroupAnalysis {
   validation: IValidation;
   correlations: ICorrelations;
   /**
-   * The cycles themselves (`[feature][cycle][phase]`), for drawing every cycle. Not part of the
-   * JSON form.
+   * The cycles themselves (`[feature][cycle][phase]`), for drawing every cycle, when the group
+   * was analysed in memory (absent when streamed). Not part of the JSON form.
    */
-  tensor: ICycleTensor;
+  tensor?: ICycleTensor;
 }
 
 /** The result of an analysis. */
@@ -85,12 +124,23 @@ export interface IAnalysisResult {
   skipped: Array<{ subject: string; task: string; rows: number; reason: string }>;
   timings: { summaryMs: number; decodeMs: number; kernelMs: number; totalMs: number };
   io: { bytesRead: number; requests: number };
+  /** How the cycles were held: all in memory, or streamed in chunks under the budget. */
+  memory: { mode: 'in-memory' | 'streamed'; budgetBytes: number; tensorBytes: number; chunkCycles: number; passes: number };
+  /** Where the cycles came from: parquet (and written to the store), or the store. */
+  tensorSource: 'parquet' | 'store';
 }
 
 /**
  * Analyse the selected cycles of a file.
  *
- * @throws LocolensError for unknown subjects, tasks or features, or a file that cannot be read.
+ * #### Notes
+ * The needed columns are decoded row group by row group on the worker pool (a bounded number
+ * at a time). When the selected tensor fits half the memory budget, each group's tensor is
+ * assembled and analysed whole; otherwise each group is analysed in chunks of whole cycles and
+ * its results merged exactly, with a second pass for the outlier RMSE and the quantiles.
+ *
+ * @throws LocolensError for unknown subjects, tasks or features, a file that cannot be read, or
+ *   `cancelled` when `options.signal` aborts.
  */
 export async function analyzeDataset(
   pool: WorkerPool,
@@ -101,6 +151,7 @@ export async function analyzeDataset(
   const started = now();
   const kernelOptions: IKernelOptions = { ddof: options.ddof ?? DEFAULT_KERNEL_OPTIONS.ddof, nan: options.nan ?? DEFAULT_KERNEL_OPTIONS.nan };
   const threshold = options.outlierThreshold ?? 2;
+  const withPhases = options.phaseCorrelations ?? true;
   const summary = options.summary ?? (await inspectDataset(pool, spec));
   if (!summary.keyColumns.subject || !summary.keyColumns.task) {
     throw new LocolensError('missing-columns', `${summary.file.name}: subject and task columns are needed to find cycles`);
@@ -108,51 +159,161 @@ export async function analyzeDataset(
   const io = { bytesRead: options.summary ? 0 : summary.io.bytesRead, requests: options.summary ? 0 : summary.io.requests };
   const summaryMs = now() - started;
   const plan = planCycles(summary, selection);
+  const F = plan.features.length;
+  const blocks = plan.groups.flatMap(group => group.blocks);
+  const groupOfBlock: number[] = [];
+  const offsetOfBlock: number[] = [];
+  plan.groups.forEach((group, g) => {
+    let offset = 0;
+    for (const block of group.blocks) {
+      groupOfBlock.push(g);
+      offsetOfBlock.push(offset);
+      offset += block.cycles;
+    }
+  });
+  const totalCycles = blocks.reduce((sum, block) => sum + block.cycles, 0);
+  const bytesPerCycle = F * PHASES * 4;
+  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const tensorBytes = totalCycles * bytesPerCycle;
+  const streamed = tensorBytes * 2 > budget;
+  // Chunks being assembled at once: the blocks whose rows overlap in the file.
+  const chunkCycles = streamed ? Math.max(1, Math.floor(budget / 4 / (maxOpenBlocks(blocks) * bytesPerCycle))) : Number.MAX_SAFE_INTEGER;
+  const maxRowGroupRows = Math.max(1, ...summary.file.rowGroupRows);
+  const window = Math.max(1, Math.min(pool.size + 1, Math.floor(budget / 4 / (maxRowGroupRows * F * 4 * 2))));
+  const progress: IAnalysisProgress = { stage: 'decode', rowGroupsDone: 0, rowGroups: 0, bytesRead: io.bytesRead, cyclesDone: 0, cycles: totalCycles };
+  const report = (update: Partial<IAnalysisProgress>) => {
+    Object.assign(progress, update);
+    options.onProgress?.({ ...progress });
+  };
 
-  // Decode the needed row groups once, on all workers, and copy them into each group's tensor.
-  const decodeStarted = now();
-  const builders = plan.groups.map(group => new CycleTensorBuilder(group, plan.features));
-  const needed = [...new Set(plan.groups.flatMap(group => rowGroupsOf(group, summary.file.rowGroupRows)))].sort((a, b) => a - b);
-  await Promise.all(
-    needed.map(async rowGroup => {
-      const batch = await pool.run(api => api.readColumns(spec, rowGroup, plan.features));
-      io.bytesRead += batch.io.bytesRead;
-      io.requests += batch.io.requests;
-      for (const builder of builders) {
-        builder.add(batch.value);
-      }
-    })
-  );
-  if (!builders.every(builder => builder.complete)) {
-    throw new LocolensError('corrupt-parquet', `${summary.file.name}: the file has fewer rows than its footer says`);
-  }
-  const decodeMs = now() - decodeStarted;
-
-  const kernelStarted = now();
   const selected = await selectBackend(options.backend ?? 'auto', pool);
   let backend = selected.backend;
   let fallback = selected.fallback;
-  const groups: IGroupAnalysis[] = [];
   const offload = options.offload ?? backend.name === 'workers';
-  for (let g = 0; g < plan.groups.length; g++) {
-    const run = () =>
-      analyzeGroup(plan.groups[g], builders[g].tensor, backend, kernelOptions, threshold, options.phaseCorrelations ?? true, offload ? pool : null);
+
+  // Where the cycles come from: the store when it holds every block, else parquet (filling it).
+  const store = options.store;
+  const folders = store ? blocks.map(block => store.store.blockFolder(store.identity, plan.features, block.subject, block.task)) : [];
+  let stored: Array<{ folder: string; index: IStoredBlock }> | null = null;
+  if (store && !store.store.stats.disabled) {
     try {
-      groups.push(await run());
-    } catch (error) {
-      if (!(error instanceof GpuKernelError)) {
-        throw error;
+      const indices = await Promise.all(folders.map(folder => store.store.index(folder, plan.features)));
+      if (indices.every(index => index !== null)) {
+        stored = indices.map((index, b) => ({ folder: folders[b], index: index! }));
       }
-      // A lost device or a shader error: no partial GPU result is kept; the CPU redoes the
-      // group and every later one, and the result says so.
-      resetGpuKernels();
-      backend = (await cpuFallback(offload ? pool : null)).backend;
-      fallback = `WebGPU failed (${error.message}); ${backend.name} computed the results`;
-      groups.length = 0;
-      g = -1;
+    } catch (error) {
+      console.warn(`locolens: the tensor store cannot be read (${describeError(error)}); decoding parquet`);
     }
   }
-  const kernelMs = now() - kernelStarted;
+  const tensorSource: IAnalysisResult['tensorSource'] = stored ? 'store' : 'parquet';
+
+  /** One pass over every chunk of every block, from the store or from parquet. */
+  let passes = 0;
+  const pass = async (sink: ChunkSink, featureIndices?: number[], writeStore = false) => {
+    passes += 1;
+    if (stored) {
+      report({ stage: 'store', rowGroupsDone: 0, rowGroups: 0 });
+      await streamStoredChunks(store!.store, stored, sink, { featureIndices, signal: options.signal });
+      return;
+    }
+    const writers = writeStore && store && !store.store.stats.disabled
+      ? blocks.map((block, b) => store.store.writer(folders[b], block.subject, block.task, plan.features, block.cycles))
+      : null;
+    let writing: Promise<void> = Promise.resolve();
+    const features = featureIndices ? featureIndices.map(f => plan.features[f]) : plan.features;
+    const base = { ...io };
+    try {
+      const read = await streamParquetChunks(
+        pool,
+        spec,
+        summary.file.rowGroupRows,
+        blocks,
+        features,
+        async chunk => {
+          if (writers) {
+            // One write in flight (back-pressure), overlapping the kernels.
+            await writing;
+            writing = writers[chunk.block].add(chunk.firstCycle, chunk.tensor);
+          }
+          await sink(chunk);
+        },
+        {
+          capacity: chunkCycles,
+          window,
+          signal: options.signal,
+          onProgress: update => report({ ...update, bytesRead: base.bytesRead + update.bytesRead })
+        }
+      );
+      io.bytesRead = base.bytesRead + read.bytesRead;
+      io.requests = base.requests + read.requests;
+      await writing;
+      if (writers) {
+        await Promise.all(writers.map(writer => writer.commit()));
+        await store!.store.evict(new Set(folders)).catch(() => undefined);
+      }
+    } catch (error) {
+      await writing.catch(() => undefined);
+      if (writers) {
+        await Promise.all(writers.map(writer => writer.abort()));
+      }
+      throw error;
+    }
+  };
+
+  const decodeStarted = now();
+  let kernelMs = 0;
+  let groups: IGroupAnalysis[] = [];
+  if (!streamed) {
+    // In memory: assemble each group's tensor, then run every kernel on it.
+    const tensors = plan.groups.map(group => ({ features: plan.features, cycles: group.cycles, data: new Float32Array(F * group.cycles * PHASES) }));
+    await pass(chunk => {
+      const tensor = tensors[groupOfBlock[chunk.block]];
+      copyChunk(chunk.tensor, tensor, offsetOfBlock[chunk.block] + chunk.firstCycle);
+      report({ cyclesDone: progress.cyclesDone + chunk.tensor.cycles });
+    }, undefined, true);
+    const kernelStarted = now();
+    report({ stage: 'kernels' });
+    for (let g = 0; g < plan.groups.length; g++) {
+      throwIfCancelled(options.signal);
+      try {
+        groups.push(await analyzeGroup(plan.groups[g], tensors[g], backend, kernelOptions, threshold, withPhases, offload ? pool : null));
+      } catch (error) {
+        if (!(error instanceof GpuKernelError)) {
+          throw error;
+        }
+        // A lost device or a shader error: no partial GPU result is kept; the CPU redoes the
+        // group and every later one, and the result says so.
+        ({ backend, fallback } = await gpuFallback(error, offload ? pool : null));
+        groups.length = 0;
+        g = -1;
+      }
+    }
+    kernelMs = now() - kernelStarted;
+  } else {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const timed = { ms: 0 };
+        groups = await streamGroups(plan, backend, kernelOptions, threshold, withPhases, offload ? pool : null, pass, {
+          groupOfBlock,
+          offsetOfBlock,
+          budget,
+          totalCycles,
+          timed,
+          report,
+          signal: options.signal
+        });
+        kernelMs = timed.ms;
+        break;
+      } catch (error) {
+        if (!(error instanceof GpuKernelError) || attempt > 0) {
+          throw error;
+        }
+        ({ backend, fallback } = await gpuFallback(error, offload ? pool : null));
+        report({ cyclesDone: 0 });
+      }
+    }
+  }
+  const decodeMs = now() - decodeStarted - kernelMs;
   return {
     schemaVersion: 1,
     file: { name: summary.file.name, sizeBytes: summary.file.sizeBytes, rows: summary.file.rows },
@@ -164,8 +325,127 @@ export async function analyzeDataset(
     groups,
     skipped: plan.skipped,
     timings: { summaryMs: round(summaryMs), decodeMs: round(decodeMs), kernelMs: round(kernelMs), totalMs: round(now() - started) },
-    io
+    io,
+    memory: { mode: streamed ? 'streamed' : 'in-memory', budgetBytes: budget, tensorBytes, chunkCycles: streamed ? chunkCycles : 0, passes },
+    tensorSource
   };
+}
+
+/** After a GPU failure: forget the device, and the CPU backend that takes over. */
+async function gpuFallback(error: GpuKernelError, pool: WorkerPool | null): Promise<{ backend: ICycleKernelBackend; fallback: string }> {
+  resetGpuKernels();
+  const { backend } = await cpuFallback(pool);
+  return { backend, fallback: `WebGPU failed (${error.message}); ${backend.name} computed the results` };
+}
+
+/** Copy a chunk's cycles into a larger tensor at cycle `offset` (same features). */
+function copyChunk(chunk: ICycleTensor, into: ICycleTensor, offset: number): void {
+  const n = chunk.cycles * PHASES;
+  for (let f = 0; f < chunk.features.length; f++) {
+    into.data.set(chunk.data.subarray(f * n, (f + 1) * n), (f * into.cycles + offset) * PHASES);
+  }
+}
+
+/** The most blocks whose row ranges overlap in the file (chunks assembled at once). */
+function maxOpenBlocks(blocks: ISubjectTaskBlock[]): number {
+  const events: Array<[row: number, delta: number]> = [];
+  for (const block of blocks) {
+    const first = Math.min(...block.spans.map(([row]) => row));
+    const last = Math.max(...block.spans.map(([row, rows]) => row + rows));
+    events.push([first, 1], [last, -1]);
+  }
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let most = 1;
+  for (const [, delta] of events) {
+    open += delta;
+    most = Math.max(most, open);
+  }
+  return most;
+}
+
+/**
+ * The streamed analysis of every group: a first pass of per-cycle kernels, pattern moments,
+ * validation and co-moments; a second of RMSE against the mean pattern, with the samples of
+ * as many features as fit the budget collected for exact quantiles; more passes for the other
+ * features' quantiles (only their columns are read).
+ */
+async function streamGroups(
+  plan: ICyclePlan,
+  backend: ICycleKernelBackend,
+  options: IKernelOptions,
+  threshold: number,
+  withPhases: boolean,
+  pool: WorkerPool | null,
+  pass: (sink: ChunkSink, featureIndices?: number[], writeStore?: boolean) => Promise<void>,
+  context: {
+    groupOfBlock: number[];
+    offsetOfBlock: number[];
+    budget: number;
+    totalCycles: number;
+    timed: { ms: number };
+    report: (update: Partial<IAnalysisProgress>) => void;
+    signal?: AbortSignal;
+  }
+): Promise<IGroupAnalysis[]> {
+  const F = plan.features.length;
+  const accumulators = plan.groups.map(group => new GroupAccumulator(group, plan.features, options, withPhases));
+  const timed = async <T>(work: Promise<T>): Promise<T> => {
+    const started = now();
+    try {
+      return await work;
+    } finally {
+      context.timed.ms += now() - started;
+    }
+  };
+  let cyclesDone = 0;
+  await pass(async chunk => {
+    const accumulator = accumulators[context.groupOfBlock[chunk.block]];
+    const offset = context.offsetOfBlock[chunk.block] + chunk.firstCycle;
+    const statistics: Promise<IChunkStatistics> = pool
+      ? pool
+          .run(api => {
+            const copy = { ...chunk.tensor, data: chunk.tensor.data.slice() };
+            return api.chunkStatistics(transfer(copy, [copy.data.buffer as ArrayBuffer]), withPhases);
+          })
+          .then(result => result.value)
+      : Promise.resolve().then(() => chunkStatistics(chunk.tensor, withPhases));
+    statistics.catch(() => undefined);
+    const { perCycle, partial } = await timed(backend.perCycleAndPatterns(chunk.tensor, options));
+    accumulator.addFirstPass(offset, chunk.tensor.cycles, perCycle, partial, await timed(statistics));
+    cyclesDone += chunk.tensor.cycles;
+    context.report({ stage: 'decode', cyclesDone });
+  }, undefined, true);
+
+  // Quantiles need every sample of a feature: as many features per pass as fit half the budget.
+  const perFeature = context.totalCycles * PHASES * 4;
+  const featuresPerPass = Math.max(1, Math.min(F, Math.floor(context.budget / 2 / perFeature)));
+  for (let first = 0; first < F; first += featuresPerPass) {
+    const batch = Array.from({ length: Math.min(featuresPerPass, F - first) }, (_, i) => first + i);
+    const samples = plan.groups.map(group => batch.map(() => new Float32Array(group.cycles * PHASES)));
+    const withRmse = first === 0;
+    cyclesDone = 0;
+    await pass(async chunk => {
+      const g = context.groupOfBlock[chunk.block];
+      const offset = context.offsetOfBlock[chunk.block] + chunk.firstCycle;
+      const n = chunk.tensor.cycles * PHASES;
+      // The chunk holds every feature in the RMSE pass, else only the batch's.
+      batch.forEach((f, i) => {
+        const at = withRmse ? f : i;
+        samples[g][i].set(chunk.tensor.data.subarray(at * n, (at + 1) * n), offset * PHASES);
+      });
+      if (withRmse) {
+        accumulators[g].addRmse(offset, await timed(backend.cycleRmse(chunk.tensor, accumulators[g].patterns.mean, options)));
+      }
+      cyclesDone += chunk.tensor.cycles;
+      context.report({ stage: 'second-pass', cyclesDone });
+    }, withRmse ? undefined : batch);
+    throwIfCancelled(context.signal);
+    const started = now();
+    accumulators.forEach((accumulator, g) => batch.forEach((f, i) => accumulator.setQuantiles(f, samples[g][i])));
+    context.timed.ms += now() - started;
+  }
+  return accumulators.map(accumulator => accumulator.result(threshold));
 }
 
 async function analyzeGroup(

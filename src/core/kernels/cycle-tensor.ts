@@ -38,6 +38,8 @@ export interface ICycleGroup {
   /** For each cycle: its subject and its index within that subject×task. */
   cycleSubjects: string[];
   cycleIndex: number[];
+  /** The subject×task blocks whose cycles the group holds, in order. */
+  blocks: ISubjectTaskBlock[];
 }
 
 /** The plan of an analysis: groups, features, and the blocks left out. */
@@ -99,11 +101,12 @@ export function planCycles(summary: IDatasetSummary, selection: ISelection): ICy
     const key = bySubject ? `${block.subject}\u0000${block.task}` : block.task;
     let group = byKey.get(key);
     if (!group) {
-      group = { task: block.task, subjects: [], spans: [], cycles: 0, cycleSubjects: [], cycleIndex: [] };
+      group = { task: block.task, subjects: [], spans: [], cycles: 0, cycleSubjects: [], cycleIndex: [], blocks: [] };
       byKey.set(key, group);
       groups.push(group);
     }
     group.subjects.push(block.subject);
+    group.blocks.push(block);
     group.spans.push(...block.spans.map(([first, rows]) => [first, rows] as [number, number]));
     for (let c = 0; c < block.cycles; c++) {
       group.cycleSubjects.push(block.subject);

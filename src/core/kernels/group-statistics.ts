@@ -2,6 +2,7 @@
  * The kernels that need a group's whole tensor at once (quantiles, correlations): run together,
  * in a worker when there is one.
  */
+import { coMoments, type ICoMoments } from './co-moments';
 import { correlations, romOverall, summaryStatistics, validateCycles } from './reference';
 import type { ICorrelations, ICycleTensor, IKernelOptions, ISummaryStatistics, IValidation } from './types';
 
@@ -38,4 +39,9 @@ export function groupStatistics(
     out.correlations = correlations(tensor, options, phaseCorrelations);
   }
   return out;
+}
+
+/** Validation flags and co-moments of one chunk of a streamed group (mergeable). */
+export function chunkStatistics(tensor: ICycleTensor, phaseCorrelations: boolean): { reasons: Uint8Array; moments: ICoMoments } {
+  return { reasons: validateCycles(tensor).reasons, moments: coMoments(tensor, phaseCorrelations) };
 }

@@ -259,7 +259,7 @@ export function summaryStatistics(tensor: ICycleTensor, options: IKernelOptions)
 }
 
 /** numpy.percentile's linear interpolation on sorted values. */
-export function quantileSorted(sorted: Float64Array, q: number): number {
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const position = q * (sorted.length - 1);
   const lower = Math.floor(position);
   const upper = Math.min(sorted.length - 1, lower + 1);

@@ -6,6 +6,7 @@
  * parquet-wasm's metadata API does not expose column statistics (null counts), which the
  * conformance report needs.
  */
+import { hashText } from '../hash';
 import { parquetMetadataAsync, type FileMetaData, type SchemaElement } from 'hyparquet';
 
 import { LocolensError } from '../errors';
@@ -179,7 +180,7 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
   };
 }
 
-/** FNV-1a (two 32-bit lanes) over the footer's identifying content. */
+/** A hash of the footer's identifying content. */
 function hashFooter(metadata: FileMetaData): string {
   const text = JSON.stringify(
     [
@@ -191,14 +192,7 @@ function hashFooter(metadata: FileMetaData): string {
     ],
     (_, value) => (typeof value === 'bigint' ? value.toString() : value)
   );
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ (c + i), 0x01000193) >>> 0;
-  }
-  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+  return hashText(text);
 }
 
 function friendlyType(element: SchemaElement): ColumnType {

@@ -11,6 +11,7 @@ import { expose } from 'comlink';
 import { HttpRangeSource } from '../io/http-range-source';
 import { LocolensError } from '../errors';
 import { registerParquetWasmLoader } from '../parquet/parquet-wasm';
+import { OpfsChunkFiles } from '../store/opfs-chunk-files';
 import { DecodeService } from './decode-service';
 
 registerParquetWasmLoader(async () => {
@@ -24,6 +25,6 @@ const service = new DecodeService(async spec => {
     throw new LocolensError('bad-argument', 'browser workers read files over HTTP only');
   }
   return HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers });
-});
+}, root => new OpfsChunkFiles(root));
 
 expose(service);

@@ -17,7 +17,9 @@ import { parquetWasm } from '../parquet/parquet-wasm';
 import { readParquetFooter, type IParquetFileInfo } from '../parquet/footer';
 import { keyRunsOfBatch, type IKeyColumns, type IKeyRunsPartial } from '../dataset/key-runs';
 import { referenceBackend, wasmBackend, type ICycleKernelBackend } from '../kernels/backends';
-import { groupStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
+import { chunkStatistics, groupStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
+import type { IChunkStatistics } from '../analysis/group-accumulator';
+import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 
 /** Columns of a table to write: numbers or strings, all of the same length. */
@@ -51,8 +53,26 @@ export interface IDecodeService {
     phaseCorrelations: boolean,
     parts?: StatisticsPart[]
   ): Promise<Envelope<Partial<IGroupStatistics>>>;
+  /** Validation flags and co-moments of one (transferred) chunk of a streamed group. */
+  chunkStatistics(tensor: ICycleTensor, phaseCorrelations: boolean): Promise<Envelope<IChunkStatistics>>;
+  /**
+   * A tensor store operation on this worker's files (OPFS in the browser, a cache folder in
+   * Node; `root` names the store's top folder). Reads answer bytes (transferred).
+   */
+  store(root: string, operation: StoreOperation): Promise<Envelope<StoreAnswer>>;
   close(spec: SourceSpec): Promise<void>;
 }
+
+/** What `store` does. */
+export type StoreOperation =
+  | { op: 'write'; path: string; data: Uint8Array }
+  | { op: 'read'; path: string; ranges: Array<[number, number]> | null }
+  | { op: 'exists'; path: string }
+  | { op: 'remove'; path: string }
+  | { op: 'list'; path: string };
+
+/** What `store` answers: bytes for a read, folders for a list, a flag for exists. */
+export type StoreAnswer = Uint8Array | IStoredFolder[] | boolean | null;
 
 interface IOpenFile {
   source: IByteSource;
@@ -62,7 +82,14 @@ interface IOpenFile {
 
 /** The decode worker's implementation. */
 export class DecodeService implements IDecodeService {
-  constructor(private readonly openSource: (spec: SourceSpec) => Promise<IByteSource>) {}
+  /**
+   * @param openSource - opens a file by spec (HTTP in the browser, the file system in Node).
+   * @param chunkFiles - the tensor store's files under a root, where this environment has them.
+   */
+  constructor(
+    private readonly openSource: (spec: SourceSpec) => Promise<IByteSource>,
+    private readonly chunkFiles?: (root: string) => IChunkFiles
+  ) {}
 
   private readonly files = new Map<string, Promise<IOpenFile>>();
 
@@ -149,6 +176,40 @@ export class DecodeService implements IDecodeService {
     parts?: StatisticsPart[]
   ): Promise<Envelope<Partial<IGroupStatistics>>> {
     return this.compute(async () => groupStatistics(tensor, options, phaseCorrelations, parts));
+  }
+
+  async chunkStatistics(tensor: ICycleTensor, phaseCorrelations: boolean): Promise<Envelope<IChunkStatistics>> {
+    const envelope = await this.compute(async () => chunkStatistics(tensor, phaseCorrelations));
+    if (!envelope.ok) {
+      return envelope;
+    }
+    const { reasons, moments } = envelope.value;
+    const buffers = [reasons.buffer, moments.features.buffer, ...(moments.phases ? [moments.phases.buffer] : [])] as ArrayBuffer[];
+    return transfer(envelope, buffers);
+  }
+
+  async store(root: string, operation: StoreOperation): Promise<Envelope<StoreAnswer>> {
+    const envelope = await this.compute<StoreAnswer>(async () => {
+      if (!this.chunkFiles) {
+        throw new LocolensError('io-error', 'no tensor store in this environment');
+      }
+      const files = this.chunkFiles(root);
+      switch (operation.op) {
+        case 'write':
+          await files.write(operation.path, operation.data);
+          return null;
+        case 'read':
+          return files.read(operation.path, operation.ranges);
+        case 'exists':
+          return files.exists(operation.path);
+        case 'remove':
+          await files.remove(operation.path);
+          return null;
+        case 'list':
+          return files.list(operation.path);
+      }
+    });
+    return envelope.ok && envelope.value instanceof Uint8Array ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
   }
 
   private kernelBackend: Promise<ICycleKernelBackend> | null = null;

@@ -9,6 +9,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { NodeFileSource } from '../io/node-file-source';
 import { LocolensError } from '../errors';
 import { useNodeParquetWasm } from '../parquet/parquet-wasm-node';
+import { NodeChunkFiles } from '../store/node-chunk-files';
 import { DecodeService } from './decode-service';
 
 useNodeParquetWasm();
@@ -18,7 +19,7 @@ const service = new DecodeService(async spec => {
     throw new LocolensError('bad-argument', 'Node workers read local files only');
   }
   return NodeFileSource.open(spec.path);
-});
+}, root => new NodeChunkFiles(root));
 
 if (!parentPort) {
   throw new Error('node-decode-worker must run in a worker thread');

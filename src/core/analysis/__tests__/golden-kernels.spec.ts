@@ -18,7 +18,13 @@ import type { WorkerPool } from '../../pool/worker-pool';
 import { fixture, kernelGolden, type IGoldenCase, type IGoldenGroup, type IKernelCase } from '../../../../test/fixtures';
 
 const RELATIVE = 1e-5;
-const BACKENDS: BackendName[] = ['reference', 'wasm', 'workers', 'webgpu'];
+/**
+ * Each backend in memory, and three streamed under a 60 kB budget: chunks of a few cycles cut
+ * across the 1000-row row groups, quantiles gathered a few features per pass.
+ */
+type Run = BackendName | `${BackendName} streamed`;
+const BACKENDS: Run[] = ['reference', 'wasm', 'workers', 'webgpu', 'wasm streamed', 'workers streamed', 'webgpu streamed'];
+const STREAM_BUDGET = 60_000;
 const FEW = ['hip_flexion_angle_ipsi_rad', 'knee_flexion_velocity_ipsi_rad_s', 'ankle_dorsiflexion_moment_ipsi_Nm_kg', 'grf_vertical_ipsi_BW'];
 
 const CASES: IKernelCase[] = [
@@ -56,12 +62,19 @@ beforeAll(() => {
 
 afterAll(() => pool.dispose());
 
-function analyze(c: IKernelCase, backend: BackendName): Promise<IAnalysisResult> {
+function analyze(c: IKernelCase, run: Run): Promise<IAnalysisResult> {
+  const [backend, streamed] = run.split(' ') as [BackendName, string | undefined];
   return analyzeDataset(
     pool,
     { kind: 'file', path: fixture(c.file) },
     { task: c.task, subjects: c.subjects, features: c.features },
-    { backend, ddof: c.ddof ?? 0, nan: c.nan ?? 'propagate', outlierThreshold: c.threshold ?? 2 }
+    {
+      backend,
+      ddof: c.ddof ?? 0,
+      nan: c.nan ?? 'propagate',
+      outlierThreshold: c.threshold ?? 2,
+      memoryBudget: streamed ? STREAM_BUDGET : undefined
+    }
   );
 }
 
@@ -199,7 +212,13 @@ describe.each(CASES)('$id', c => {
     const result = await analyze(c, backend);
     results.set(`${c.id}/${backend}`, result);
     // WebGPU runs on a real adapter (a GPU, or SwiftShader in CI): never a silent fallback.
-    expect([result.backend, result.fallback]).toEqual([backend, undefined]);
+    expect([result.backend, result.fallback]).toEqual([backend.split(' ')[0], undefined]);
+    const overBudget = backend.endsWith('streamed') && result.memory.tensorBytes * 2 > STREAM_BUDGET;
+    expect(result.memory.mode).toBe(overBudget ? 'streamed' : 'in-memory');
+    if (overBudget) {
+      expect(result.memory.chunkCycles).toBeLessThan(Math.max(...result.groups.map(group => group.cycles)));
+      expect(result.groups.every(group => group.tensor === undefined)).toBe(true);
+    }
     expect(result.options).toEqual({ ddof: c.ddof ?? 0, nan: c.nan ?? 'propagate', outlierThreshold: c.threshold ?? 2 });
     expect(result.selection.features).toEqual(expected.features);
     expect(result.skipped.map(s => [s.subject, s.task, s.rows])).toEqual(expected.skipped.map(s => [s.subject, s.task, s.rows]));
@@ -220,7 +239,7 @@ describe.each(CASES)('$id', c => {
     const reference = results.get(`${c.id}/reference`);
     expect(reference).toBeDefined();
     const diff = new Differences();
-    for (const backend of ['wasm', 'workers', 'webgpu'] as const) {
+    for (const backend of BACKENDS.slice(1)) {
       const other = results.get(`${c.id}/${backend}`);
       expect(other).toBeDefined();
       expect(groupKeys(other!.groups)).toEqual(groupKeys(reference!.groups));
@@ -230,6 +249,17 @@ describe.each(CASES)('$id', c => {
       });
     }
     expect(diff.report).toEqual([]);
+  });
+});
+
+describe('streaming', () => {
+  it('most cases were streamed under the small budget, in chunks cut inside row groups', () => {
+    const streamed = CASES.filter(c => results.get(`${c.id}/wasm streamed`)?.memory.mode === 'streamed');
+    expect(streamed.length).toBeGreaterThanOrEqual(9);
+    const many = results.get('many_cycles: ddof 0, k 2/wasm streamed')!;
+    expect(many.memory).toMatchObject({ mode: 'streamed', chunkCycles: 6 });
+    // Pass 1 and the RMSE pass read all features; the other quantile passes one or a few each.
+    expect(many.memory.passes).toBeGreaterThan(2);
   });
 });
 

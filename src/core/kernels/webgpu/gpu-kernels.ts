@@ -12,10 +12,11 @@
  * - Validation errors, out-of-memory and a lost device raise `GpuKernelError`, never a partial or
  *   silently zero result (error scopes around every call): callers fall back to the CPU.
  */
+import { correlationsOfMoments, featurePairs } from '../co-moments';
 import { LocolensError } from '../../errors';
 import type { IGroupStatistics } from '../group-statistics';
 import { VALIDATION_LIMITS, emptyPatternPartial, emptyPerCycleFeatures } from '../reference';
-import { PHASES, type ICorrelations, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures, type IValidation } from '../types';
+import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures, type IValidation } from '../types';
 import { CO_MOMENTS, PATTERN_MOMENTS, PER_CYCLE, PER_CYCLE_TILE, RMSE_PARTS, VALIDATION, WORKGROUP_SIZE } from './shaders';
 
 /** Device limits the backend respects (tests may force smaller ones). */
@@ -244,12 +245,7 @@ export class GpuKernels {
     const kinds = Uint32Array.from(tensor.features, name =>
       name.includes('angle') ? 1 : name.includes('velocity') ? 2 : name.includes('moment') ? 3 : 0
     );
-    const pairs: number[] = [];
-    for (let a = 0; a < F; a++) {
-      for (let b = a; b < F; b++) {
-        pairs.push(a, b);
-      }
-    }
+    const pairs = featurePairs(F);
     const P = pairs.length / 2;
     const featureMoments = new Float64Array(P * 7);
     const phaseMoments = phaseCorrelations && C >= 2 ? new Float64Array(P * PHASES * 7) : null;
@@ -302,18 +298,7 @@ export class GpuKernels {
       kindBuffer.destroy();
       pairBuffer.destroy();
     }
-    const correlations: ICorrelations = { features: new Float64Array(F * F), phases: phaseMoments ? new Float64Array(PHASES * F * F) : null };
-    for (let k = 0; k < P; k++) {
-      const a = pairs[2 * k];
-      const b = pairs[2 * k + 1];
-      correlations.features[a * F + b] = correlations.features[b * F + a] = pearson(featureMoments, k, options);
-      if (phaseMoments && correlations.phases) {
-        for (let p = 0; p < PHASES; p++) {
-          const r = pearson(phaseMoments, p * P + k, options);
-          correlations.phases[(p * F + a) * F + b] = correlations.phases[(p * F + b) * F + a] = r;
-        }
-      }
-    }
+    const correlations = correlationsOfMoments(F, { features: featureMoments, phases: phaseMoments }, C, options);
     const validation: IValidation = { valid: Uint8Array.from(reasons, r => (r === 0 ? 1 : 0)), reasons };
     return { validation, correlations };
   }
@@ -550,12 +535,3 @@ function mergeCoMoments(total: Float64Array, part: Float32Array, pairs: number, 
   }
 }
 
-/** Pearson's r from merged co-moments (NaN as the reference gives it). */
-function pearson(moments: Float64Array, index: number, options: IKernelOptions): number {
-  const o = index * 7;
-  if ((moments[o + 6] > 0 && options.nan === 'propagate') || moments[o] < 2) {
-    return NaN;
-  }
-  const r = moments[o + 5] / Math.sqrt(moments[o + 3] * moments[o + 4]);
-  return r > 1 ? 1 : r < -1 ? -1 : r;
-}

@@ -3,10 +3,18 @@
  *   locolens inspect FILE [--json] [--scan-values] [--workers N]
  *   locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend B] [--ddof 0|1]
  *                         [--nan propagate|ignore] [--threshold K] [--workers N] [--json]
+ *                         [--memory-budget MB] [--cache-dir DIR] [--progress] [--profile F.json]
  *
  * Errors go to stderr as one line and exit non-zero; never a stack trace.
  */
-import { analysisToJSON, analyzeDataset } from '../core/analysis/analyze-dataset';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { analysisToJSON, analyzeDataset, type IAnalysisProgress, type IAnalysisStore } from '../core/analysis/analyze-dataset';
+import { formatBytes } from '../core/format';
+import type { WorkerPool } from '../core/pool/worker-pool';
+import { TensorStore } from '../core/store/tensor-store';
+import { LOCOLENS_VERSION } from '../core/version';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { describeError, errorCode } from '../core/errors';
 import { createNodePool } from '../core/pool/node-pool';
@@ -19,6 +27,7 @@ import { formatAnalysis, formatProfile, formatSummary } from './format-summary';
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
        locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
                              [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--profile F.json] [--json]
+                             [--memory-budget MB] [--cache-dir DIR] [--progress]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
             subjects, tasks, task_id values, cycles per subject x task, conformance findings
@@ -34,6 +43,9 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --nan P        analyze: propagate (LocoHub Python, default) or ignore (LocoHub R) NaN
   --threshold K  analyze: outlier cut = mean + K * SD of per-cycle RMSE (default 2)
   --profile F    analyze: record per-stage time, memory (RSS, heap) and CPU time, sampled, to F (JSON)
+  --memory-budget MB  analyze: cycle data held at once (default 512); a larger selection is streamed
+  --cache-dir DIR     analyze: keep decoded tensors in DIR and reuse them (default: $LOCOLENS_CACHE_DIR, else none)
+  --progress     analyze: report row groups, bytes and cycles on stderr as they go
   --workers N    decode workers (default: the available cores)`;
 
 const EXIT = { ok: 0, failed: 1, usage: 2 };
@@ -52,13 +64,26 @@ interface IArgs {
   nan: 'propagate' | 'ignore';
   threshold: number;
   profile?: string;
+  memoryBudget?: number;
+  cacheDir?: string;
+  progress: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): IArgs {
   const positional: string[] = [];
-  const args: Omit<IArgs, 'command' | 'file'> = { json: false, scanValues: false, subjects: [], backend: 'auto', ddof: 0, nan: 'propagate', threshold: 2 };
+  const args: Omit<IArgs, 'command' | 'file'> = {
+    json: false,
+    scanValues: false,
+    subjects: [],
+    backend: 'auto',
+    ddof: 0,
+    nan: 'propagate',
+    threshold: 2,
+    progress: false,
+    cacheDir: process.env.LOCOLENS_CACHE_DIR || undefined
+  };
   const value = (i: number, name: string) => {
     const next = argv[i + 1];
     if (next === undefined || next.startsWith('--')) {
@@ -119,6 +144,20 @@ function parseArgs(argv: string[]): IArgs {
       case '--profile':
         args.profile = value(i++, arg);
         break;
+      case '--memory-budget': {
+        const mb = Number(value(i++, arg));
+        if (!Number.isFinite(mb) || mb <= 0) {
+          throw new UsageError('--memory-budget takes a number of megabytes (more than 0)');
+        }
+        args.memoryBudget = mb * 1024 * 1024;
+        break;
+      }
+      case '--cache-dir':
+        args.cacheDir = value(i++, arg);
+        break;
+      case '--progress':
+        args.progress = true;
+        break;
       case '--threshold': {
         const k = Number(value(i++, arg));
         if (!Number.isFinite(k) || k < 0) {
@@ -149,6 +188,29 @@ function parseArgs(argv: string[]): IArgs {
 
 useNodeGpu();
 
+/** The tensor store in a cache folder, and the file's identity (path, size, mtime, footer). */
+async function nodeTensorStore(pool: WorkerPool, folder: string, file: string, footerHash: string): Promise<IAnalysisStore> {
+  const info = await stat(file);
+  const identity = JSON.stringify([resolve(file), info.size, info.mtimeMs, footerHash]);
+  return { store: new TensorStore(pool, resolve(folder), LOCOLENS_VERSION), identity };
+}
+
+/** A progress line on stderr, rewritten at most 10 times a second. */
+function progressLine(): (progress: IAnalysisProgress) => void {
+  let last = 0;
+  return progress => {
+    const at = Date.now();
+    if (at - last < 100 && progress.cyclesDone < progress.cycles) {
+      return;
+    }
+    last = at;
+    const rowGroups = progress.rowGroups ? ` · row groups ${progress.rowGroupsDone}/${progress.rowGroups}` : '';
+    process.stderr.write(
+      `\r${progress.stage}${rowGroups} · ${formatBytes(progress.bytesRead)} read · cycles ${progress.cyclesDone}/${progress.cycles}   `
+    );
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   let args: IArgs;
   try {
@@ -172,12 +234,26 @@ async function main(argv: string[]): Promise<number> {
     } else {
       const monitor = args.profile ? new PerformanceMonitor(nodeSampler, 'node', 20) : null;
       monitor?.start();
+      const summary = await inspectDataset(pool, spec);
+      const store = args.cacheDir ? await nodeTensorStore(pool, args.cacheDir, args.file, summary.footerHash ?? '') : undefined;
       const result = await analyzeDataset(
         pool,
         spec,
         { task: args.task, subjects: args.subjects, features: args.features },
-        { backend: args.backend, ddof: args.ddof, nan: args.nan, outlierThreshold: args.threshold }
+        {
+          backend: args.backend,
+          ddof: args.ddof,
+          nan: args.nan,
+          outlierThreshold: args.threshold,
+          summary,
+          memoryBudget: args.memoryBudget,
+          store,
+          onProgress: args.progress ? progressLine() : undefined
+        }
       );
+      if (args.progress) {
+        process.stderr.write('\n');
+      }
       process.stdout.write(args.json ? `${JSON.stringify(analysisToJSON(result))}\n` : `${formatAnalysis(result)}\n`);
       if (monitor && args.profile) {
         monitor.stage('summary', result.timings.summaryMs);

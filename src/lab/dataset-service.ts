@@ -18,11 +18,10 @@ import { createBrowserPool } from '../core/pool/browser-pool';
 import type { IPoolStats, WorkerPool } from '../core/pool/worker-pool';
 import type { TableColumns } from '../core/worker/decode-service';
 import { toCsv } from './export-results';
+import { LOCOLENS_VERSION } from '../core/version';
 import { gpuKernels, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
 import type { BrowserBackend, ILocolensDatasets, IParquetFileEntry } from './tokens';
 
-/** The version in cache keys: a new locolens never reads an older one's entries. */
-const LOCOLENS_VERSION = '0.1.0';
 
 /** Whether a cached value has the shape of a dataset summary. */
 function isDatasetSummary(value: unknown): value is IDatasetSummary {

@@ -10,6 +10,7 @@
  * Nothing from the spec, the results or the file is inserted as HTML or run: text goes in as text,
  * and plot labels are escaped before plotly sees them.
  */
+import { LOCOLENS_VERSION } from '../core/version';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { Data, Layout } from 'plotly.js';
@@ -26,7 +27,6 @@ import type { ILocolensDatasets } from '../lab/tokens';
 import { LOCOLENS_MIME, checkSpec, type ILocolensSpec, type ISavedResults } from './spec';
 
 /** The version written into saved results. */
-const VERSION = '0.1.0';
 
 type Plotly = typeof import('plotly.js-dist-min').default;
 
@@ -76,7 +76,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       const base: ISavedResults = {
         token,
         computedAt: new Date().toISOString(),
-        locolensVersion: VERSION,
+        locolensVersion: LOCOLENS_VERSION,
         file,
         backend: 'workers',
         features: []

@@ -216,3 +216,41 @@ describe('locolens analyze --profile', () => {
   });
 });
 
+
+describe('locolens analyze: streaming and the cache folder', () => {
+  it('streams under --memory-budget, reports progress, and reads --cache-dir the second time with the same numbers', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'locolens-cli-cache-'));
+    const file = fixture('many_cycles.parquet');
+    const first = run('analyze', file, '--json', '--memory-budget', '0.05', '--cache-dir', cache, '--progress');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/decode · row groups \d+\/\d+ · .* read · cycles 320\/320/);
+    const a = JSON.parse(first.stdout);
+    expect(a.memory.mode).toBe('streamed');
+    expect(a.tensorSource).toBe('parquet');
+    const second = run('analyze', file, '--json', '--memory-budget', '0.05', '--cache-dir', cache);
+    const b = JSON.parse(second.stdout);
+    expect(b.tensorSource).toBe('store');
+    expect(b.groups).toEqual(a.groups);
+    const inMemory = JSON.parse(run('analyze', file, '--json').stdout);
+    expect(inMemory.memory.mode).toBe('in-memory');
+    // The merged moments differ from the whole-tensor ones only by rounding.
+    type Outliers = { outliers: { cycles: number[]; rmse: number[] } };
+    expect(inMemory.groups.map((g: Outliers) => g.outliers.cycles)).toEqual(a.groups.map((g: Outliers) => g.outliers.cycles));
+    inMemory.groups.forEach((g: Outliers, i: number) =>
+      g.outliers.rmse.forEach((value, c) => expect(Math.abs(value - a.groups[i].outliers.rmse[c])).toBeLessThan(1e-6 * Math.abs(value)))
+    );
+  });
+
+  it('--memory-budget 0 is a usage error', () => {
+    const { code, stderr } = run('analyze', fixture('many_cycles.parquet'), '--memory-budget', '0');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--memory-budget takes a number of megabytes/);
+  });
+});
+
+describe('the version in cache keys', () => {
+  it('is the package version', async () => {
+    const { LOCOLENS_VERSION } = await import('../../core/version');
+    expect(LOCOLENS_VERSION).toBe(JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')).version);
+  });
+});

@@ -11,7 +11,7 @@ import type { WorkerPool } from '../pool/worker-pool';
 import { cpuFallback, selectBackend, type BackendName, type ICycleKernelBackend } from '../kernels/backends';
 import { planCycles, type ICycleGroup, type ICyclePlan, type ISelection } from '../kernels/cycle-tensor';
 import type { ISubjectTaskBlock } from '../dataset/dataset-summary';
-import { describeError } from '../errors';
+import { describeError, errorCode } from '../errors';
 import { chunkStatistics } from '../kernels/group-statistics';
 import type { IStoredBlock, TensorStore } from '../store/tensor-store';
 import { streamParquetChunks, streamStoredChunks, throwIfCancelled, type ChunkSink } from './cycle-stream';
@@ -148,6 +148,30 @@ export async function analyzeDataset(
   selection: ISelection = {},
   options: IAnalyzeOptions = {}
 ): Promise<IAnalysisResult> {
+  try {
+    return await analyzeOnce(pool, spec, selection, options);
+  } catch (error) {
+    if (!(error instanceof StoreReadError) || !options.store) {
+      throw error;
+    }
+    // A damaged stored tensor: dropped, and the analysis redone from parquet (refilling it).
+    console.warn(`locolens: a stored tensor could not be read (${describeError(error.cause)}); it is removed and decoded again`);
+    await Promise.all(error.folders.map(folder => options.store!.store.remove(folder).catch(() => undefined)));
+    return analyzeOnce(pool, spec, selection, options);
+  }
+}
+
+/** Reading the tensor store failed (a damaged or vanished chunk). */
+class StoreReadError extends Error {
+  constructor(
+    readonly folders: string[],
+    readonly cause: unknown
+  ) {
+    super(`tensor store read failed: ${describeError(cause)}`);
+  }
+}
+
+async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelection, options: IAnalyzeOptions): Promise<IAnalysisResult> {
   const started = now();
   const kernelOptions: IKernelOptions = { ddof: options.ddof ?? DEFAULT_KERNEL_OPTIONS.ddof, nan: options.nan ?? DEFAULT_KERNEL_OPTIONS.nan };
   const threshold = options.outlierThreshold ?? 2;
@@ -213,7 +237,11 @@ export async function analyzeDataset(
     passes += 1;
     if (stored) {
       report({ stage: 'store', rowGroupsDone: 0, rowGroups: 0 });
-      await streamStoredChunks(store!.store, stored, sink, { featureIndices, signal: options.signal });
+      try {
+        await streamStoredChunks(store!.store, stored, sink, { featureIndices, signal: options.signal });
+      } catch (error) {
+        throw errorCode(error) === 'cancelled' ? error : new StoreReadError(stored.map(entry => entry.folder), error);
+      }
       return;
     }
     const writers = writeStore && store && !store.store.stats.disabled
@@ -518,6 +546,8 @@ export function analysisToJSON(result: IAnalysisResult): unknown {
     skipped: result.skipped,
     timings: result.timings,
     io: result.io,
+    memory: result.memory,
+    tensorSource: result.tensorSource,
     groups: result.groups.map(group => {
       const F = group.features.length;
       const C = group.cycles;

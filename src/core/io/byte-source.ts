@@ -30,6 +30,8 @@ export interface IByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Release the file handle or connection. */
   close(): Promise<void>;
+  /** Whether the file changed since it was opened (where the source can tell cheaply). */
+  changed?(): Promise<boolean>;
 }
 
 /** Where a worker finds a file: enough to open an IByteSource in any thread. */

@@ -1,7 +1,7 @@
 /**
  * Byte source over a local file (Node only: CLI, tests, benchmarks, worker_threads).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 import { LocolensError } from '../errors';
 import type { IByteSource, IByteSourceStats } from './byte-source';
@@ -11,8 +11,19 @@ export class NodeFileSource implements IByteSource {
   private constructor(
     readonly name: string,
     readonly size: number,
-    private readonly handle: FileHandle
+    private readonly handle: FileHandle,
+    private readonly modified: number
   ) {}
+
+  /** Whether the file at the path is no longer the one opened (size or modification time). */
+  async changed(): Promise<boolean> {
+    try {
+      const info = await stat(this.name);
+      return info.size !== this.size || info.mtimeMs !== this.modified;
+    } catch {
+      return true;
+    }
+  }
 
   readonly stats: IByteSourceStats = { bytesRead: 0, requests: 0 };
 
@@ -33,7 +44,7 @@ export class NodeFileSource implements IByteSource {
       await handle.close();
       throw new LocolensError('io-error', `${path}: not a regular file`);
     }
-    return new NodeFileSource(path, info.size, handle);
+    return new NodeFileSource(path, info.size, handle, info.mtimeMs);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {

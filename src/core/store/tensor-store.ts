@@ -155,6 +155,11 @@ export class TensorStore {
     };
   }
 
+  /** Remove one block. */
+  async remove(folder: string): Promise<void> {
+    await this.call({ op: 'remove', path: folder });
+  }
+
   /** The stored blocks with their sizes. */
   async folders(): Promise<IStoredFolder[]> {
     return (await this.call({ op: 'list', path: '' })) as IStoredFolder[];

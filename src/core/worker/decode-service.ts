@@ -276,8 +276,14 @@ export class DecodeService implements IDecodeService {
     let before = { bytesRead: 0, requests: 0 };
     try {
       // The first call on a file also counts the footer it read.
-      const known = this.files.has(sourceKey(spec));
+      let known = this.files.has(sourceKey(spec));
       file = await this.open(spec);
+      if (known && (await file.source.changed?.())) {
+        // Overwritten since it was opened: its footer and readers are stale.
+        await this.close(spec);
+        known = false;
+        file = await this.open(spec);
+      }
       if (known) {
         before = { ...file.source.stats };
       }

@@ -1,6 +1,6 @@
 /**
  * locolens: the JupyterLab plugins. Logic lives in core/ (headless) and lab/ (widgets).
  */
-import { analysisPlugin, browserPlugin, datasetsPlugin, documentsPlugin, notebookRendererPlugin } from './lab/plugins';
+import { activityStatusPlugin, analysisPlugin, browserPlugin, datasetsPlugin, documentsPlugin, notebookRendererPlugin } from './lab/plugins';
 
-export default [datasetsPlugin, browserPlugin, documentsPlugin, analysisPlugin, notebookRendererPlugin];
+export default [datasetsPlugin, browserPlugin, documentsPlugin, analysisPlugin, notebookRendererPlugin, activityStatusPlugin];

@@ -9,8 +9,9 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import type { IAnalysisResult, IGroupAnalysis } from '../core/analysis/analyze-dataset';
-import { describeError } from '../core/errors';
+import type { IAnalysisProgress, IAnalysisResult, IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import { describeError, errorCode } from '../core/errors';
+import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
 import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
 import { h } from './dom';
@@ -38,6 +39,14 @@ const TABS: Array<[Tab, string]> = [
 ];
 
 const TABLE_PAGE = 200;
+
+const STAGE_LABELS: Record<IAnalysisProgress['stage'], string> = {
+  summary: 'Reading the summary…',
+  decode: 'Decoding row groups…',
+  store: 'Reading stored cycles…',
+  'second-pass': 'Outliers and quantiles…',
+  kernels: 'Running the kernels…'
+};
 
 /** The analysis view. */
 export class AnalysisView extends Widget {
@@ -87,13 +96,16 @@ export class AnalysisView extends Widget {
   /** Run the analysis and draw it. */
   async load(): Promise<void> {
     const { path, task, subject, subjects } = this.request;
+    this.running?.abort();
+    const controller = new AbortController();
+    this.running = controller;
     try {
-      this.status('Analysing…', 'loading');
+      this.showProgress(null, controller);
       const chosen = this.subjectFilter.length ? this.subjectFilter : subjects;
       const result = await this.datasets.analyze(
         path,
         subject ? { subjects: [subject], groupBy: 'subject-task' } : { task, subjects: chosen, groupBy: 'task' },
-        this.options
+        { ...this.options, signal: controller.signal, onProgress: progress => this.showProgress(progress, controller) }
       );
       const group = result.groups.find(g => g.task === task);
       if (!group) {
@@ -109,8 +121,63 @@ export class AnalysisView extends Widget {
       this.renderHeader();
       await this.draw();
     } catch (error) {
-      this.status(describeError(error), 'error');
+      if (controller === this.running) {
+        this.status(errorCode(error) === 'cancelled' ? 'Analysis cancelled. Change an option or press Analyse again to rerun it.' : describeError(error), 'error');
+        this.header.append(this.rerunButton());
+      }
+    } finally {
+      if (controller === this.running) {
+        this.running = null;
+      }
     }
+  }
+
+  /** The run in progress, cancelled by its button, a newer run or closing the view. */
+  private running: AbortController | null = null;
+  private progressShown = 0;
+
+  /** A progress bar (bytes, row groups, cycles) and a Cancel button while the analysis runs. */
+  private showProgress(progress: IAnalysisProgress | null, controller: AbortController): void {
+    const at = performance.now();
+    if (progress && at - this.progressShown < 100 && progress.cyclesDone < progress.cycles) {
+      return;
+    }
+    this.progressShown = at;
+    const fraction = !progress ? 0 : progress.rowGroups ? progress.rowGroupsDone / progress.rowGroups : progress.cycles ? progress.cyclesDone / progress.cycles : 0;
+    const stage = !progress ? 'Analysing…' : STAGE_LABELS[progress.stage];
+    const bar = h('progress', { class: 'locolens-progress', 'data-locolens': 'progress', max: 1, value: fraction, 'aria-label': 'Analysis progress' });
+    const cancel = h('button', { class: 'jp-mod-styled jp-mod-warn', 'data-locolens': 'cancel' }, 'Cancel');
+    cancel.addEventListener('click', () => controller.abort());
+    const details = progress
+      ? [
+          progress.rowGroups ? `row groups ${progress.rowGroupsDone}/${progress.rowGroups}` : null,
+          `${formatBytes(progress.bytesRead)} read`,
+          `cycles ${progress.cyclesDone.toLocaleString('en-US')}/${progress.cycles.toLocaleString('en-US')}`
+        ]
+          .filter(Boolean)
+          .join(' · ')
+      : '';
+    this.header.replaceChildren(
+      h(
+        'div',
+        { class: 'locolens-message locolens-message-loading locolens-progress-row', role: 'status', 'data-locolens': 'loading' },
+        h('span', {}, stage),
+        bar,
+        h('span', { 'data-locolens': 'progress-details' }, details),
+        cancel
+      )
+    );
+  }
+
+  private rerunButton(): HTMLElement {
+    const button = h('button', { class: 'jp-mod-styled', 'data-locolens': 'rerun' }, 'Analyse again');
+    button.addEventListener('click', () => void this.load());
+    return button;
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    super.dispose();
   }
 
   /** Redraw with the current theme's colours. */
@@ -153,8 +220,19 @@ export class AnalysisView extends Widget {
         ` · SD ddof ${result.options.ddof} · NaN ${result.options.nan} · backend `,
         h('span', { 'data-locolens': 'backend' }, result.backend),
         result.adapter ? h('span', { 'data-locolens': 'adapter' }, ` on ${result.adapter}`) : null,
-        ` · ${Math.round(result.timings.totalMs)} ms`
+        ` · ${Math.round(result.timings.totalMs)} ms`,
+        result.cached ? h('span', { 'data-locolens': 'from-cache' }, ' · from the browser cache') : null,
+        result.tensorSource === 'store' && !result.cached ? ' · cycles from the tensor store' : null
       ),
+      ...(result.memory.mode === 'streamed'
+        ? [
+            h(
+              'p',
+              { class: 'locolens-message', 'data-locolens': 'streamed' },
+              `Streamed under the ${formatBytes(result.memory.budgetBytes)} memory budget (${formatBytes(result.memory.tensorBytes)} of cycles, chunks of ${result.memory.chunkCycles} cycles): the patterns show mean ± SD without every cycle.`
+            )
+          ]
+        : []),
       ...(result.fallback ? [h('p', { class: 'locolens-message-error', 'data-locolens': 'fallback', role: 'status' }, result.fallback)] : []),
       ...result.skipped.map(s => h('p', { class: 'locolens-message-error' }, `Left out ${s.subject} × ${s.task}: ${s.reason}`))
     );

@@ -7,6 +7,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
+import { CacheSection } from './cache-section';
 import { DatasetSummaryView, type ISummaryActions } from './dataset-summary-view';
 import { h } from './dom';
 import { locolensIcon } from './icons';
@@ -111,13 +112,16 @@ export class DatasetBrowser extends SplitPanel {
     refreshIcon.element({ container: refresh, tag: 'span' });
     refresh.addEventListener('click', () => void this.refresh());
     this.fileList.setHeader(h('div', { class: 'locolens-browser-header' }, h('h3', {}, 'Datasets'), refresh));
+    this.cache = new CacheSection(datasets);
     this.addWidget(this.fileList);
     this.addWidget(this.summary);
-    this.setRelativeSizes([1, 3]);
+    this.addWidget(this.cache);
+    this.setRelativeSizes([1, 3, 1]);
   }
 
   private readonly fileList: ParquetFileList;
   private readonly summary: DatasetSummaryView;
+  private readonly cache: CacheSection;
   private folder = '';
   private limit = 2000;
 

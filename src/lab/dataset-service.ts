@@ -4,15 +4,24 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { Contents, ServerConnection } from '@jupyterlab/services';
-import { Signal } from '@lumino/signaling';
+import { Signal, type ISignal } from '@lumino/signaling';
 
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { ResultCache } from '../core/cache/result-cache';
-import { analyzeDataset, type IAnalysisResult } from '../core/analysis/analyze-dataset';
+import {
+  DEFAULT_MEMORY_BUDGET,
+  analyzeDataset,
+  isAnalysisResult,
+  loadGroupTensors,
+  withoutTensors,
+  type IAnalysisProgress,
+  type IAnalysisResult,
+  type IAnalysisStore
+} from '../core/analysis/analyze-dataset';
+import { TensorStore } from '../core/store/tensor-store';
 import type { ISelection } from '../core/kernels/cycle-tensor';
-import type { IKernelOptions } from '../core/kernels/types';
-import { LocolensError } from '../core/errors';
+import { LocolensError, describeError, errorCode } from '../core/errors';
 import type { SourceSpec } from '../core/io/byte-source';
 import { createBrowserPool } from '../core/pool/browser-pool';
 import type { IPoolStats, WorkerPool } from '../core/pool/worker-pool';
@@ -20,7 +29,7 @@ import type { TableColumns } from '../core/worker/decode-service';
 import { toCsv } from './export-results';
 import { LOCOLENS_VERSION } from '../core/version';
 import { gpuKernels, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
-import type { BrowserBackend, ILocolensDatasets, IParquetFileEntry } from './tokens';
+import type { BrowserBackend, IActivity, IBrowserAnalyzeOptions, ICacheInfo, ILocolensDatasets, IParquetFileEntry } from './tokens';
 
 
 /** Whether a cached value has the shape of a dataset summary. */
@@ -116,26 +125,130 @@ export class DatasetService implements ILocolensDatasets {
   /** The result cache (IndexedDB). */
   readonly cache = new ResultCache(512 * 1024 * 1024);
 
-  /** Set the cache's size cap in MB. */
+  /** Set the caches' size cap in MB (results in IndexedDB, and decoded tensors in OPFS). */
   setCacheLimit(megabytes: number): void {
     this.cache.setMaxBytes(megabytes * 1024 * 1024);
+    if (this.store) {
+      this.store.maxBytes = megabytes * 1024 * 1024;
+    }
   }
 
-  /** Empty the browser cache and the summaries kept in memory. */
+  /** Empty the browser caches (results, summaries, decoded tensors). */
   async clearCache(): Promise<void> {
     this.summaries.clear();
     await this.cache.clear();
+    await this.tensorStore(this.workers())
+      .clear()
+      .catch(error => console.warn(`locolens: the tensor store could not be cleared (${describeError(error)})`));
+    this.activitySignal.emit({ id: ++this.activityCount, label: 'cache cleared', state: 'done' });
   }
 
-  async analyze(
-    path: string,
-    selection: ISelection,
-    options: Partial<IKernelOptions> & { outlierThreshold?: number; backend?: BrowserBackend } = {}
-  ): Promise<IAnalysisResult> {
+  async analyze(path: string, selection: ISelection, options: IBrowserAnalyzeOptions = {}): Promise<IAnalysisResult> {
     const spec = await this.specFor(path);
     const summary = await this.inspect(path);
     const backend = await this.resolveBackend(options.backend ?? this.backend);
-    return analyzeDataset(this.workers(), spec, selection, { ...options, summary, backend, offload: true });
+    const pool = this.workers();
+    const size = spec.kind === 'http' ? (spec.size ?? 0) : 0;
+    const lastModified = spec.kind === 'http' ? (spec.version ?? '') : '';
+    const footerHash = summary.footerHash ?? '';
+    const store: IAnalysisStore = { store: this.tensorStore(pool), identity: JSON.stringify([path, size, lastModified, footerHash]) };
+    const { signal, onProgress, ...kernelOptions } = options;
+    // The status bar's cancel and the caller's signal both stop the run.
+    const controller = new AbortController();
+    signal?.addEventListener('abort', () => controller.abort());
+    const activity: IActivity = { id: ++this.activityCount, label: `${path}: ${selection.task ?? selection.subjects?.join(', ') ?? 'all'}`, state: 'running', cancel: () => controller.abort() };
+    this.activitySignal.emit(activity);
+    const report = (progress: IAnalysisProgress) => {
+      onProgress?.(progress);
+      this.activitySignal.emit({ ...activity, progress });
+    };
+    try {
+      const { value, hit } = await this.cache.getOrCompute(
+        {
+          path,
+          size,
+          lastModified,
+          footerHash,
+          operation: 'analysis',
+          params: { selection, ddof: kernelOptions.ddof ?? 0, nan: kernelOptions.nan ?? 'propagate', threshold: kernelOptions.outlierThreshold ?? 2, backend, budget: this.memoryBudget },
+          version: LOCOLENS_VERSION
+        },
+        () =>
+          analyzeDataset(pool, spec, selection, {
+            ...kernelOptions,
+            summary,
+            backend,
+            offload: true,
+            memoryBudget: this.memoryBudget,
+            store,
+            signal: controller.signal,
+            onProgress: report
+          }),
+        isAnalysisResult,
+        withoutTensors
+      );
+      if (hit) {
+        value.cached = true;
+        // The cycles for drawing come from the tensor store, not from parquet.
+        await loadGroupTensors(value, summary, store).catch(() => false);
+      }
+      this.activitySignal.emit({ ...activity, state: 'done', result: value });
+      return value;
+    } catch (error) {
+      this.activitySignal.emit({ ...activity, state: errorCode(error) === 'cancelled' ? 'cancelled' : 'failed', message: describeError(error) });
+      throw error;
+    }
+  }
+
+  /** Progress of long work (analyses), for the status bar and the gauges. */
+  get activity(): ISignal<this, IActivity> {
+    return this.activitySignal;
+  }
+
+  private readonly activitySignal = new Signal<this, IActivity>(this);
+  private activityCount = 0;
+
+  /** Bytes of cycle data an analysis holds at once (the setting, in MB). */
+  setMemoryBudget(megabytes: number): void {
+    this.memoryBudget = Math.max(16, megabytes) * 1024 * 1024;
+  }
+
+  private memoryBudget = DEFAULT_MEMORY_BUDGET;
+  private store: TensorStore | null = null;
+
+  /** The decoded-tensor store in OPFS, owned by this pool's workers. */
+  private tensorStore(pool: WorkerPool): TensorStore {
+    if (!this.store || this.store.pool !== pool) {
+      this.store = new TensorStore(pool, 'locolens-tensors', LOCOLENS_VERSION, this.cache.maxBytes);
+    }
+    return this.store;
+  }
+
+  async cacheInfo(): Promise<ICacheInfo> {
+    const results = await this.cache.stats();
+    const store = this.tensorStore(this.workers());
+    let tensors: ICacheInfo['tensors'] = { blocks: 0, bytes: 0, disabled: store.stats.disabled };
+    try {
+      tensors = { ...(await store.size()), disabled: store.stats.disabled };
+    } catch (error) {
+      tensors.disabled = describeError(error);
+    }
+    const storage = navigator.storage;
+    const estimate = storage?.estimate ? await storage.estimate().catch(() => null) : null;
+    const persisted = storage?.persisted ? await storage.persisted().catch(() => null) : null;
+    return {
+      results,
+      tensors,
+      storage: estimate ? { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0 } : null,
+      persisted
+    };
+  }
+
+  async requestPersistence(): Promise<boolean> {
+    if (!navigator.storage?.persist) {
+      return false;
+    }
+    return navigator.storage.persist();
   }
 
   /** The backend setting ('auto' | 'workers' | 'webgpu'). */

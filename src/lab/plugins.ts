@@ -10,6 +10,8 @@ import { LocolensRenderer } from '../notebook/locolens-renderer';
 import { LOCOLENS_MIME } from '../notebook/spec';
 import { WidgetTracker } from '@jupyterlab/apputils';
 
+import { ActivityStatus } from './activity-status';
+import { IStatusBar } from '@jupyterlab/statusbar';
 import { AnalysisView } from './analysis-view';
 import { DatasetBrowser } from './dataset-browser';
 import { DatasetDocument, DatasetWidgetFactory, MetadataOnlyModelFactory, type DatasetDocumentWidget } from './dataset-document';
@@ -32,6 +34,7 @@ export namespace PluginIDs {
   export const documents = 'locolens:dataset-documents';
   export const analysis = 'locolens:analysis';
   export const notebook = 'locolens:notebook-renderer';
+  export const status = 'locolens:activity-status';
 }
 
 /** The dataset service: a pool of decode workers reading files through `/files/`. */
@@ -49,6 +52,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
           service.setPoolSize(settings.get('workers').composite as number);
           service.setBackend(settings.get('backend').composite as BrowserBackend);
           service.setCacheLimit(settings.get('cacheMegabytes').composite as number);
+          service.setMemoryBudget(settings.get('memoryBudgetMegabytes').composite as number);
         };
         apply();
         settings.changed.connect(apply);
@@ -163,6 +167,21 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
 namespace Private {
   export let nextId = 0;
 }
+
+/** The status-bar item: progress and cancel of the running analysis. */
+export const activityStatusPlugin: JupyterFrontEndPlugin<void> = {
+  id: PluginIDs.status,
+  description: 'A status-bar item with the progress of locolens analyses and a cancel button.',
+  autoStart: true,
+  requires: [ILocolensDatasets],
+  optional: [IStatusBar],
+  activate: (app: JupyterFrontEnd, datasets: ILocolensDatasets, statusBar: IStatusBar | null): void => {
+    if (!statusBar) {
+      return;
+    }
+    statusBar.registerStatusItem(PluginIDs.status, { item: new ActivityStatus(datasets), align: 'left', rank: 10 });
+  }
+};
 
 /** Notebook outputs of `locolens.show(...)` (application/vnd.locolens.v1+json). */
 export const notebookRendererPlugin: JupyterFrontEndPlugin<void> = {

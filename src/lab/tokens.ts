@@ -4,7 +4,8 @@
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 
-import type { IAnalysisResult } from '../core/analysis/analyze-dataset';
+import type { IAnalysisProgress, IAnalysisResult } from '../core/analysis/analyze-dataset';
+import type { ICacheStats } from '../core/cache/result-cache';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import type { ISelection } from '../core/kernels/cycle-tensor';
 import type { IKernelOptions } from '../core/kernels/types';
@@ -13,6 +14,41 @@ import type { IPoolStats } from '../core/pool/worker-pool';
 
 /** Kernel backends offered in the browser (all off the page's thread, or on the GPU). */
 export type BrowserBackend = 'auto' | 'workers' | 'webgpu';
+
+/** Options of an analysis in the browser. */
+export type IBrowserAnalyzeOptions = Partial<IKernelOptions> & {
+  outlierThreshold?: number;
+  backend?: BrowserBackend;
+  /** Aborting it cancels the run (nothing is cached). */
+  signal?: AbortSignal;
+  onProgress?: (progress: IAnalysisProgress) => void;
+};
+
+/** A long piece of work as the status bar sees it. */
+export interface IActivity {
+  id: number;
+  label: string;
+  state: 'running' | 'done' | 'cancelled' | 'failed';
+  progress?: IAnalysisProgress;
+  /** Stops the work (while running). */
+  cancel?: () => void;
+  /** The result, when done. */
+  result?: IAnalysisResult;
+  /** Why it failed. */
+  message?: string;
+}
+
+/** The browser caches, for the panel's cache section. */
+export interface ICacheInfo {
+  /** Results and summaries in IndexedDB. */
+  results: ICacheStats;
+  /** Decoded tensors in OPFS. */
+  tensors: { blocks: number; bytes: number; disabled?: string };
+  /** navigator.storage.estimate(), where the browser offers it. */
+  storage: { usage: number; quota: number } | null;
+  /** navigator.storage.persisted(), where the browser offers it. */
+  persisted: boolean | null;
+}
 
 /** A parquet file on the Jupyter server. */
 export interface IParquetFileEntry {
@@ -38,11 +74,13 @@ export interface ILocolensDatasets {
    * Analyse the selected cycles of a file with every kernel, off the main thread (the decode
    * workers run the wasm kernels and the whole-tensor statistics).
    */
-  analyze(
-    path: string,
-    selection: ISelection,
-    options?: Partial<IKernelOptions> & { outlierThreshold?: number; backend?: BrowserBackend }
-  ): Promise<IAnalysisResult>;
+  analyze(path: string, selection: ISelection, options?: IBrowserAnalyzeOptions): Promise<IAnalysisResult>;
+  /** Progress and end of long work (analyses), for the status bar, the views and the gauges. */
+  readonly activity: ISignal<ILocolensDatasets, IActivity>;
+  /** Entries, sizes and hit counts of the browser caches, and the origin's storage estimate. */
+  cacheInfo(): Promise<ICacheInfo>;
+  /** Ask the browser to keep this origin's storage (navigator.storage.persist()). */
+  requestPersistence(): Promise<boolean>;
   /**
    * Write a table to `path` (server root relative) as parquet (encoded in a worker) or CSV.
    */
@@ -51,7 +89,7 @@ export interface ILocolensDatasets {
   listParquetFiles(folder: string, limit?: number): Promise<IParquetFileEntry[]>;
   /** Size and last modification of a file (throws `file-not-found` when absent). */
   stat(path: string): Promise<{ path: string; size: number; lastModified: string }>;
-  /** Empty the browser cache of summaries. */
+  /** Empty the browser caches: results, summaries and decoded tensors. */
   clearCache(): Promise<void>;
   /** Statistics of the decode worker pool. */
   readonly poolStats: IPoolStats;

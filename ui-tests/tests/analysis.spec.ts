@@ -92,7 +92,7 @@ test('analysis of one subject×task: cycles, outliers, theme, export', async ({ 
 });
 
 test('the analysis view shows an error for a file that cannot be analysed', async ({ page }) => {
-  await page.evaluate(() => (window as any).jupyterapp.commands.execute('locolens:analyze', { path: 'fixtures/random_bytes.parquet', task: 'run' }));
+  await page.evaluate(async () => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path: 'fixtures/random_bytes.parquet', task: 'run' })));
   await expect(page.locator('.locolens-analysis [role="alert"]')).toHaveText(/not a parquet file/);
 });
 
@@ -128,7 +128,7 @@ test('10,000 cycles of one task draw, with numpy’s outliers', async ({ page })
   const file = 'large/ten_thousand_cycles.parquet';
   const expected: IExpected = JSON.parse(python(join(__dirname, '..', 'expected_outliers.py'), join(DATA, file)));
   expect(expected.cycles).toBe(10000);
-  await page.evaluate(path => (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' }), file);
+  await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })), file);
   const view = page.locator('.locolens-analysis');
   await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
   await expect(view.locator('[data-locolens="outlier-count"]')).toHaveText(`${expected.outliers.length} outliers`);
@@ -146,7 +146,7 @@ test('10,000 cycles of one task draw, with numpy’s outliers', async ({ page })
 
 test('WebGPU in the browser (SwiftShader without a GPU) gives the worker pool’s numbers', async ({ page }) => {
   const file = 'fixtures/multi_rowgroup.parquet';
-  await page.evaluate(path => (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'level_walking' }), file);
+  await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'level_walking' })), file);
   const view = page.locator('.locolens-analysis');
   await expect(view.locator('[data-locolens="backend"]')).toHaveText('workers', { timeout: 90000 });
   const table = async () => {

@@ -128,6 +128,64 @@ export interface IAnalysisResult {
   memory: { mode: 'in-memory' | 'streamed'; budgetBytes: number; tensorBytes: number; chunkCycles: number; passes: number };
   /** Where the cycles came from: parquet (and written to the store), or the store. */
   tensorSource: 'parquet' | 'store';
+  /** Set when the whole result came from a results cache. */
+  cached?: boolean;
+}
+
+/** The result without the group tensors (the form kept in a results cache). */
+export function withoutTensors(result: IAnalysisResult): IAnalysisResult {
+  return { ...result, groups: result.groups.map(({ tensor, ...group }) => group) };
+}
+
+/** Whether a value has the shape of an analysis result (a cached entry may be damaged). */
+export function isAnalysisResult(value: unknown): value is IAnalysisResult {
+  const result = value as IAnalysisResult | null;
+  return (
+    !!result &&
+    result.schemaVersion === 1 &&
+    Array.isArray(result.groups) &&
+    result.groups.every(group => ArrayBuffer.isView(group.perCycle?.mean) && ArrayBuffer.isView(group.patterns?.mean) && Array.isArray(group.features)) &&
+    typeof result.timings?.totalMs === 'number' &&
+    typeof result.memory?.mode === 'string'
+  );
+}
+
+/**
+ * Read the groups' tensors of a (cached) in-memory result back from the tensor store, for
+ * drawing every cycle, without decoding parquet.
+ *
+ * @returns whether every group got its tensor (false when a block is not stored).
+ */
+export async function loadGroupTensors(result: IAnalysisResult, summary: IDatasetSummary, store: IAnalysisStore): Promise<boolean> {
+  if (result.memory.mode !== 'in-memory') {
+    return false;
+  }
+  const plan = planCycles(summary, result.selection);
+  const blocks = plan.groups.flatMap(group => group.blocks);
+  const folders = blocks.map(block => store.store.blockFolder(store.identity, plan.features, block.subject, block.task));
+  const indices = await Promise.all(folders.map(folder => store.store.index(folder, plan.features).catch(() => null)));
+  if (indices.some(index => index === null) || plan.groups.length !== result.groups.length) {
+    return false;
+  }
+  const tensors = plan.groups.map(group => ({ features: plan.features, cycles: group.cycles, data: new Float32Array(plan.features.length * group.cycles * PHASES) }));
+  const owner: Array<[group: number, offset: number]> = [];
+  plan.groups.forEach((group, g) => {
+    let offset = 0;
+    for (const block of group.blocks) {
+      owner.push([g, offset]);
+      offset += block.cycles;
+    }
+  });
+  try {
+    await streamStoredChunks(store.store, indices.map((index, b) => ({ folder: folders[b], index: index! })), chunk => {
+      const [g, offset] = owner[chunk.block];
+      copyChunk(chunk.tensor, tensors[g], offset + chunk.firstCycle);
+    }, {});
+  } catch {
+    return false;
+  }
+  result.groups.forEach((group, g) => (group.tensor = tensors[g]));
+  return true;
 }
 
 /**

@@ -79,7 +79,7 @@ export class ResultCache {
    * @param name - the IndexedDB database name.
    */
   constructor(
-    private maxBytes: number,
+    public maxBytes: number,
     private readonly name = 'locolens-cache'
   ) {}
 
@@ -118,8 +118,15 @@ export class ResultCache {
    *
    * @param validate - rejects a cached value of the wrong shape (a corrupted entry): it is then
    *   deleted and recomputed.
+   * @param stored - the form kept in the cache (default: the value itself). A `compute` that
+   *   throws (e.g. a cancelled analysis) stores nothing.
    */
-  async getOrCompute<T>(key: ICacheKey, compute: () => Promise<T>, validate: (value: unknown) => value is T): Promise<{ value: T; hit: boolean }> {
+  async getOrCompute<T>(
+    key: ICacheKey,
+    compute: () => Promise<T>,
+    validate: (value: unknown) => value is T,
+    stored: (value: T) => unknown = value => value
+  ): Promise<{ value: T; hit: boolean }> {
     const id = cacheKey(key);
     const db = await this.open();
     if (db) {
@@ -141,7 +148,7 @@ export class ResultCache {
     }
     this.counters.misses += 1;
     const value = await compute();
-    await this.put(id, key, value);
+    await this.put(id, key, stored(value));
     return { value, hit: false };
   }
 

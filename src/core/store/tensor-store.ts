@@ -61,7 +61,7 @@ export class TensorStore {
    * @param maxBytes - the size cap; least recently written blocks go first.
    */
   constructor(
-    private readonly pool: WorkerPool,
+    readonly pool: WorkerPool,
     readonly root: string,
     private readonly version: string,
     public maxBytes = 2 * 1024 ** 3

@@ -1,0 +1,66 @@
+/**
+ * The status-bar item: what locolens is doing (stage, row groups, bytes, cycles) with a cancel
+ * button while an analysis runs, and how the last one went.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { formatBytes } from '../core/format';
+import { h } from './dom';
+import type { IActivity, ILocolensDatasets } from './tokens';
+
+/** The status-bar item. */
+export class ActivityStatus extends Widget {
+  constructor(datasets: ILocolensDatasets) {
+    super();
+    this.addClass('locolens-activity-status');
+    this.node.dataset.locolens = 'activity-status';
+    this.node.append(this.text, this.cancel);
+    this.cancel.addEventListener('click', () => this.current?.cancel?.());
+    datasets.activity.connect((_, activity) => this.showActivity(activity));
+    this.showActivity(null);
+  }
+
+  private readonly text = h('span', { 'data-locolens': 'activity-text' });
+  private readonly cancel = h('button', { class: 'locolens-activity-cancel', title: 'Cancel the analysis', 'aria-label': 'Cancel the analysis' }, '×');
+  private current: IActivity | null = null;
+  private shown = 0;
+
+  private showActivity(activity: IActivity | null): void {
+    const at = performance.now();
+    // At most 10 updates a second while running; ends are always shown.
+    if (activity?.state === 'running' && activity.progress && activity.id === this.current?.id && at - this.shown < 100) {
+      this.current = activity;
+      return;
+    }
+    this.shown = at;
+    this.current = activity;
+    this.cancel.hidden = activity?.state !== 'running';
+    if (!activity) {
+      this.text.textContent = 'locolens: idle';
+      return;
+    }
+    const p = activity.progress;
+    switch (activity.state) {
+      case 'running': {
+        const percent = p ? Math.round(100 * (p.rowGroups ? p.rowGroupsDone / p.rowGroups : p.cycles ? p.cyclesDone / p.cycles : 0)) : 0;
+        const rowGroups = p?.rowGroups ? ` · row groups ${p.rowGroupsDone}/${p.rowGroups}` : '';
+        this.text.textContent = p ? `locolens: ${p.stage} ${percent} %${rowGroups} · ${formatBytes(p.bytesRead)} · cycles ${p.cyclesDone}/${p.cycles}` : `locolens: ${activity.label}…`;
+        break;
+      }
+      case 'done': {
+        const result = activity.result;
+        this.text.textContent = result
+          ? `locolens: ${result.groups.reduce((sum, group) => sum + group.cycles, 0)} cycles in ${Math.round(result.timings.totalMs)} ms${result.cached ? ' (cache)' : ''}`
+          : `locolens: ${activity.label}`;
+        break;
+      }
+      case 'cancelled':
+        this.text.textContent = 'locolens: analysis cancelled';
+        break;
+      case 'failed':
+        this.text.textContent = `locolens: failed: ${activity.message ?? ''}`;
+        break;
+    }
+    this.node.title = `${activity.label}${activity.message ? `\n${activity.message}` : ''}`;
+  }
+}

@@ -376,9 +376,14 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "demo": {"subjects": 10, "tasks": ALL_TASKS, "dtype": "float64", "compression": "snappy",
              "target_mb": 100, "string_encoding": "dictionary",
              "_filename": "locolens_demo_phase.parquet"},
+    # About 1 M rows: the benchmark's in-memory file.
     "bench": {"subjects": 20, "tasks": ALL_TASKS, "dtype": "float32", "compression": "zstd",
-              "target_mb": 1500, "string_encoding": "dictionary",
+              "target_mb": 150, "string_encoding": "dictionary",
               "_filename": "locolens_bench_phase.parquet"},
+    # About 2 GB: larger than the default memory budget, so analyses stream it.
+    "large": {"subjects": 40, "tasks": ALL_TASKS, "dtype": "float32", "compression": "zstd",
+              "target_mb": 2048, "string_encoding": "dictionary",
+              "_filename": "locolens_large_phase.parquet"},
 }
 DEFAULT_FILENAME = "locolens_synthetic_phase.parquet"
 MAX_AUTO_ROW_GROUP = 1_000_001  # rows; not a multiple of 150
@@ -404,7 +409,7 @@ def resolve_options(preset: Optional[str] = None, **opts: Any) -> Dict[str, Any]
     o = dict(DEFAULTS)
     if preset:
         if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r} (demo, bench; fixtures via write_fixtures)")
+            raise ValueError(f"unknown preset {preset!r} (demo, bench, large; fixtures via write_fixtures)")
         o.update({k: v for k, v in PRESETS[preset].items() if not k.startswith("_")})
     for k, v in opts.items():
         if k not in DEFAULTS:
@@ -1260,7 +1265,7 @@ def build_manifest(out_dir: str) -> Dict[str, Any]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(
         description="Generate synthetic LocoHub-standard phase-indexed parquet files.")
-    ap.add_argument("--preset", choices=["demo", "bench", "fixtures"],
+    ap.add_argument("--preset", choices=["demo", "bench", "large", "fixtures"],
                     help="demo: ~100 MB float64 snappy; bench: ~1.5 GB float32 zstd "
                          "(streamed); fixtures: small test files + manifest.json into --out DIR")
     ap.add_argument("--out", default=None,

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 
 import { analysisToJSON, analyzeDataset, type IAnalysisProgress, type IAnalysisStore } from '../core/analysis/analyze-dataset';
 import { formatBytes } from '../core/format';
+import { analysisDigest } from '../core/analysis/analysis-digest';
 import type { WorkerPool } from '../core/pool/worker-pool';
 import { TensorStore } from '../core/store/tensor-store';
 import { LOCOLENS_VERSION } from '../core/version';
@@ -25,9 +26,9 @@ import { PerformanceMonitor, nodeSampler } from '../core/monitor/performance-mon
 import { formatAnalysis, formatProfile, formatSummary } from './format-summary';
 
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
-       locolens analyze FILE [--subject S] [--task T] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
+       locolens analyze FILE [--subject S] [--task T] [--by task|subject-task] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
                              [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--profile F.json] [--json]
-                             [--memory-budget MB] [--cache-dir DIR] [--progress]
+                             [--memory-budget MB] [--cache-dir DIR] [--progress] [--digest] [--no-phase-correlations]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
             subjects, tasks, task_id values, cycles per subject x task, conformance findings
@@ -37,6 +38,8 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --scan-values  inspect: also decode every variable column to count NaN values
   --subject S    analyze: only subject S (repeat or comma-separate for several)
   --task T       analyze: only task T
+  --by G         analyze: groups: subject-task (one per subject x task) or task (all its subjects);
+                 default subject-task with --subject, else task
   --features a,b analyze: only these variables (default: every standard variable)
   --backend B    analyze: kernel backend (default auto: a hardware GPU through WebGPU, else wasm)
   --ddof 0|1     analyze: SD degrees of freedom: 0 = LocoHub Python (default), 1 = MATLAB/R
@@ -46,6 +49,8 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --memory-budget MB  analyze: cycle data held at once (default 512); a larger selection is streamed
   --cache-dir DIR     analyze: keep decoded tensors in DIR and reuse them (default: $LOCOLENS_CACHE_DIR, else none)
   --progress     analyze: report row groups, bytes and cycles on stderr as they go
+  --digest       analyze: print a JSON digest (counts, sums, timings, memory) instead of the results
+  --no-phase-correlations  analyze: skip the 150 x F x F correlations at each phase
   --workers N    decode workers (default: the available cores)`;
 
 const EXIT = { ok: 0, failed: 1, usage: 2 };
@@ -66,6 +71,9 @@ interface IArgs {
   profile?: string;
   memoryBudget?: number;
   cacheDir?: string;
+  groupBy?: 'task' | 'subject-task';
+  digest: boolean;
+  phaseCorrelations: boolean;
   progress: boolean;
 }
 
@@ -82,6 +90,8 @@ function parseArgs(argv: string[]): IArgs {
     nan: 'propagate',
     threshold: 2,
     progress: false,
+    digest: false,
+    phaseCorrelations: true,
     cacheDir: process.env.LOCOLENS_CACHE_DIR || undefined
   };
   const value = (i: number, name: string) => {
@@ -114,6 +124,14 @@ function parseArgs(argv: string[]): IArgs {
       case '--task':
         args.task = value(i++, arg);
         break;
+      case '--by': {
+        const by = value(i++, arg);
+        if (by !== 'task' && by !== 'subject-task') {
+          throw new UsageError('--by is task or subject-task');
+        }
+        args.groupBy = by;
+        break;
+      }
       case '--features':
         args.features = value(i++, arg).split(',').filter(Boolean);
         break;
@@ -157,6 +175,12 @@ function parseArgs(argv: string[]): IArgs {
         break;
       case '--progress':
         args.progress = true;
+        break;
+      case '--digest':
+        args.digest = true;
+        break;
+      case '--no-phase-correlations':
+        args.phaseCorrelations = false;
         break;
       case '--threshold': {
         const k = Number(value(i++, arg));
@@ -239,13 +263,16 @@ async function main(argv: string[]): Promise<number> {
       const result = await analyzeDataset(
         pool,
         spec,
-        { task: args.task, subjects: args.subjects, features: args.features },
+        { task: args.task, subjects: args.subjects, features: args.features, groupBy: args.groupBy },
         {
           backend: args.backend,
           ddof: args.ddof,
           nan: args.nan,
           outlierThreshold: args.threshold,
+          phaseCorrelations: args.phaseCorrelations,
           summary,
+          // The whole-tensor statistics run on the workers while this thread runs the kernels.
+          offload: true,
           memoryBudget: args.memoryBudget,
           store,
           onProgress: args.progress ? progressLine() : undefined
@@ -254,7 +281,12 @@ async function main(argv: string[]): Promise<number> {
       if (args.progress) {
         process.stderr.write('\n');
       }
-      process.stdout.write(args.json ? `${JSON.stringify(analysisToJSON(result))}\n` : `${formatAnalysis(result)}\n`);
+      const output = args.digest
+        ? JSON.stringify(analysisDigest(result))
+        : args.json
+          ? JSON.stringify(analysisToJSON(result))
+          : formatAnalysis(result);
+      process.stdout.write(`${output}\n`);
       if (monitor && args.profile) {
         monitor.stage('summary', result.timings.summaryMs);
         monitor.stage('decode', result.timings.decodeMs);

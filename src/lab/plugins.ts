@@ -11,6 +11,7 @@ import { LOCOLENS_MIME } from '../notebook/spec';
 import { WidgetTracker } from '@jupyterlab/apputils';
 
 import { ActivityStatus } from './activity-status';
+import { analysisDigest } from '../core/analysis/analysis-digest';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { AnalysisView } from './analysis-view';
 import { DatasetBrowser } from './dataset-browser';
@@ -25,6 +26,7 @@ export namespace CommandIDs {
   export const refreshBrowser = 'locolens:refresh-dataset-browser';
   export const analyze = 'locolens:analyze';
   export const clearCache = 'locolens:clear-cache';
+  export const analyzeFile = 'locolens:analyze-file';
 }
 
 /** Plugin IDs (each has its settings schema in schema/<name>.json). */
@@ -58,6 +60,25 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
         settings.changed.connect(apply);
       });
     }
+    app.commands.addCommand(CommandIDs.analyzeFile, {
+      label: 'Analyze a Whole Dataset File',
+      caption: 'Every kernel on every subject×task (or task) of a file, without a view; answers a JSON digest (for scripts and benchmarks)',
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { path: { type: 'string' }, by: { type: 'string', enum: ['subject-task', 'task'] }, backend: { type: 'string', enum: ['auto', 'workers', 'webgpu'] } },
+          required: ['path']
+        }
+      },
+      execute: async args => {
+        const result = await service.analyze(
+          String(args.path),
+          { groupBy: args.by === 'task' ? 'task' : 'subject-task' },
+          args.backend ? { backend: args.backend as BrowserBackend } : {}
+        );
+        return analysisDigest(result);
+      }
+    });
     return service;
   }
 };
@@ -98,7 +119,7 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(CommandIDs.clearCache, {
       label: 'Clear the locolens Cache',
-      caption: 'Forget the dataset summaries kept in the browser',
+      caption: 'Forget the results, summaries and decoded tensors kept in the browser',
       execute: async () => {
         await datasets.clearCache();
         await browser.refresh();

@@ -359,20 +359,36 @@ async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelec
     }, undefined, true);
     const kernelStarted = now();
     report({ stage: 'kernels' });
-    for (let g = 0; g < plan.groups.length; g++) {
-      throwIfCancelled(options.signal);
-      try {
-        groups.push(await analyzeGroup(plan.groups[g], tensors[g], backend, kernelOptions, threshold, withPhases, offload ? pool : null));
-      } catch (error) {
-        if (!(error instanceof GpuKernelError)) {
-          throw error;
+    // Groups run side by side when their whole-tensor statistics go to the workers (a GPU
+    // backend keeps one group at a time on its device).
+    const lanes = offload && backend.name !== 'webgpu' ? Math.max(1, pool.size) : 1;
+    const runAll = async (): Promise<IGroupAnalysis[]> => {
+      const out: IGroupAnalysis[] = new Array(plan.groups.length);
+      let next = 0;
+      const lane = async () => {
+        while (next < plan.groups.length) {
+          const g = next++;
+          throwIfCancelled(options.signal);
+          out[g] = await analyzeGroup(plan.groups[g], tensors[g], backend, kernelOptions, threshold, withPhases, offload ? pool : null);
         }
-        // A lost device or a shader error: no partial GPU result is kept; the CPU redoes the
-        // group and every later one, and the result says so.
-        ({ backend, fallback } = await gpuFallback(error, offload ? pool : null));
-        groups.length = 0;
-        g = -1;
+      };
+      const settled = await Promise.allSettled(Array.from({ length: Math.min(lanes, plan.groups.length) }, lane));
+      const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed) {
+        throw failed.reason;
       }
+      return out;
+    };
+    try {
+      groups = await runAll();
+    } catch (error) {
+      if (!(error instanceof GpuKernelError)) {
+        throw error;
+      }
+      // A lost device or a shader error: no partial GPU result is kept; the CPU redoes every
+      // group, and the result says so.
+      ({ backend, fallback } = await gpuFallback(error, offload ? pool : null));
+      groups = await runAll();
     }
     kernelMs = now() - kernelStarted;
   } else {

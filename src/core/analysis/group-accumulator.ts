@@ -7,9 +7,10 @@
  */
 import { correlationsOfMoments, emptyCoMoments, mergeCoMoments, type ICoMoments } from '../kernels/co-moments';
 import type { ICycleGroup } from '../kernels/cycle-tensor';
-import { emptyPerCycleFeatures, finalizePatterns, mergePatternPartials, outliersFromRmse, quantileSorted } from '../kernels/reference';
+import { emptyPerCycleFeatures, finalizePatterns, mergePatternPartials, outliersFromRmse, quantilesOf } from '../kernels/reference';
 import {
   PHASES,
+  type ICorrelations,
   type IKernelOptions,
   type IPatternPartial,
   type IPatterns,
@@ -36,14 +37,15 @@ export class GroupAccumulator {
     const C = group.cycles;
     this.perCycle = emptyPerCycleFeatures(F * C);
     this.reasons = new Uint8Array(C);
-    this.moments = emptyCoMoments(F, withPhaseCorrelations && C >= 2);
     this.rmse = new Float64Array(C);
     this.medians = { median: new Float64Array(F).fill(NaN), q25: new Float64Array(F).fill(NaN), q75: new Float64Array(F).fill(NaN) };
   }
 
   readonly perCycle: IPerCycleFeatures;
   readonly reasons: Uint8Array;
-  readonly moments: ICoMoments;
+  /** Co-moments while the first pass runs (allocated on its first chunk, dropped at its end). */
+  private moments: ICoMoments | null = null;
+  private correlations: ICorrelations | null = null;
   readonly rmse: Float64Array;
   private partial: IPatternPartial | null = null;
   private readonly medians: Pick<ISummaryStatistics, 'median' | 'q25' | 'q75'>;
@@ -61,11 +63,20 @@ export class GroupAccumulator {
     }
     this.partial = this.partial ? mergePatternPartials([this.partial, partial]) : partial;
     this.reasons.set(statistics.reasons, offset);
+    if (!this.moments) {
+      this.moments = emptyCoMoments(F, this.withPhaseCorrelations && C >= 2);
+    }
     mergeCoMoments(this.moments.features, statistics.moments.features);
     if (this.moments.phases && statistics.moments.phases) {
       mergeCoMoments(this.moments.phases, statistics.moments.phases);
     }
     this.cyclesDone += n;
+    if (this.cyclesDone === C) {
+      // The group's last chunk: its correlations are final, the moments (150 × F × F × 7
+      // numbers with phases) need not live through the second pass.
+      this.correlations = correlationsOfMoments(F, this.moments, C, this.options);
+      this.moments = null;
+    }
   }
 
   /** The mean/SD patterns, once the first pass is done. */
@@ -96,10 +107,7 @@ export class GroupAccumulator {
     if (values.length === 0) {
       return;
     }
-    values.sort();
-    this.medians.median[f] = quantileSorted(values, 0.5);
-    this.medians.q25[f] = quantileSorted(values, 0.25);
-    this.medians.q75[f] = quantileSorted(values, 0.75);
+    [this.medians.q25[f], this.medians.median[f], this.medians.q75[f]] = quantilesOf(values, [0.25, 0.5, 0.75]);
   }
 
   /** The group's results. */
@@ -165,7 +173,7 @@ export class GroupAccumulator {
       summary,
       outliers: outliersFromRmse(this.rmse, this.options, threshold),
       validation: { valid: Uint8Array.from(this.reasons, r => (r === 0 ? 1 : 0)), reasons: this.reasons },
-      correlations: correlationsOfMoments(F, this.moments, C, this.options)
+      correlations: this.correlations!
     };
   }
 }

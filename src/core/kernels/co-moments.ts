@@ -33,8 +33,142 @@ export function emptyCoMoments(F: number, withPhases: boolean): ICoMoments {
   return { features: new Float64Array(P * 7), phases: withPhases ? new Float64Array(P * PHASES * 7) : null };
 }
 
-/** Co-moments of one tensor (a chunk of cycles): two passes per pair, float64. */
+/**
+ * Co-moments of one tensor (a chunk of cycles), float64, two-pass (centred on the exact means).
+ * Without NaN, blocked Gram products (cache-friendly: about 1 ns per pair and sample here);
+ * with NaN, pair by pair over the pairwise complete samples.
+ */
 export function coMoments(tensor: ICycleTensor, withPhases: boolean): ICoMoments {
+  const data = tensor.data;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] !== data[i]) {
+      return coMomentsPairwise(tensor, withPhases);
+    }
+  }
+  return coMomentsDense(tensor, withPhases);
+}
+
+/** Gram products of centred samples, for tensors without NaN. */
+function coMomentsDense(tensor: ICycleTensor, withPhases: boolean): ICoMoments {
+  const F = tensor.features.length;
+  const C = tensor.cycles;
+  const N = C * PHASES;
+  const x = tensor.data;
+  const P = (F * (F + 1)) / 2;
+  const out = emptyCoMoments(F, withPhases);
+  if (C === 0) {
+    return out;
+  }
+  // Over all samples: means, then blocks of B samples centred into a scratch [F][B].
+  const mean = new Float64Array(F);
+  for (let f = 0; f < F; f++) {
+    let sum = 0;
+    for (let i = f * N; i < (f + 1) * N; i++) {
+      sum += x[i];
+    }
+    mean[f] = sum / N;
+  }
+  const B = 512;
+  const scratch = new Float64Array(F * B);
+  const gram = new Float64Array(P);
+  for (let start = 0; start < N; start += B) {
+    const n = Math.min(B, N - start);
+    for (let f = 0; f < F; f++) {
+      const m = mean[f];
+      const from = f * N + start;
+      const row = f * B;
+      for (let i = 0; i < n; i++) {
+        scratch[row + i] = x[from + i] - m;
+      }
+    }
+    let k = 0;
+    for (let a = 0; a < F; a++) {
+      const ra = a * B;
+      for (let b = a; b < F; b++) {
+        const rb = b * B;
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          s += scratch[ra + i] * scratch[rb + i];
+        }
+        gram[k++] += s;
+      }
+    }
+  }
+  fillTotals(out.features, 0, F, N, mean, gram);
+  if (!out.phases) {
+    return out;
+  }
+  // At each phase across cycles: means per (feature, phase), then per cycle a centred [phase][F]
+  // block whose products accumulate into [phase][pair].
+  const phaseMean = new Float64Array(F * PHASES);
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) {
+      const base = (f * C + c) * PHASES;
+      for (let p = 0; p < PHASES; p++) {
+        phaseMean[f * PHASES + p] += x[base + p];
+      }
+    }
+  }
+  for (let i = 0; i < phaseMean.length; i++) {
+    phaseMean[i] /= C;
+  }
+  const block = new Float64Array(PHASES * F);
+  const phaseGram = new Float64Array(PHASES * P);
+  for (let c = 0; c < C; c++) {
+    for (let f = 0; f < F; f++) {
+      const base = (f * C + c) * PHASES;
+      for (let p = 0; p < PHASES; p++) {
+        block[p * F + f] = x[base + p] - phaseMean[f * PHASES + p];
+      }
+    }
+    for (let p = 0; p < PHASES; p++) {
+      const row = p * F;
+      let k = p * P;
+      for (let a = 0; a < F; a++) {
+        const va = block[row + a];
+        for (let b = a; b < F; b++) {
+          phaseGram[k++] += va * block[row + b];
+        }
+      }
+    }
+  }
+  const slotMean = new Float64Array(F);
+  for (let p = 0; p < PHASES; p++) {
+    for (let f = 0; f < F; f++) {
+      slotMean[f] = phaseMean[f * PHASES + p];
+    }
+    fillTotals(out.phases, p, F, C, slotMean, phaseGram.subarray(p * P, (p + 1) * P));
+  }
+  return out;
+}
+
+/** Totals of one slot from its means and Gram products (no NaN). */
+function fillTotals(totals: Float64Array, slot: number, F: number, n: number, mean: Float64Array, gram: Float64Array): void {
+  const P = (F * (F + 1)) / 2;
+  const diagonal = new Float64Array(F);
+  let k = 0;
+  for (let a = 0; a < F; a++) {
+    diagonal[a] = gram[k];
+    k += F - a;
+  }
+  k = 0;
+  for (let a = 0; a < F; a++) {
+    for (let b = a; b < F; b++) {
+      const o = (slot * P + k) * 7;
+      totals[o] = n;
+      totals[o + 1] = mean[a];
+      totals[o + 2] = mean[b];
+      totals[o + 3] = diagonal[a];
+      totals[o + 4] = diagonal[b];
+      totals[o + 5] = gram[k];
+      totals[o + 6] = 0;
+      k++;
+    }
+  }
+}
+
+/** Pair by pair over pairwise complete samples (tensors with NaN). */
+function coMomentsPairwise(tensor: ICycleTensor, withPhases: boolean): ICoMoments {
   const F = tensor.features.length;
   const C = tensor.cycles;
   const per = C * PHASES;

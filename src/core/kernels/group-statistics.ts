@@ -2,8 +2,8 @@
  * The kernels that need a group's whole tensor at once (quantiles, correlations): run together,
  * in a worker when there is one.
  */
-import { coMoments, type ICoMoments } from './co-moments';
-import { correlations, romOverall, summaryStatistics, validateCycles } from './reference';
+import { coMoments, correlationsOfMoments, type ICoMoments } from './co-moments';
+import { romOverall, summaryStatistics, validateCycles } from './reference';
 import type { ICorrelations, ICycleTensor, IKernelOptions, ISummaryStatistics, IValidation } from './types';
 
 /** Results of `groupStatistics`. */
@@ -36,7 +36,7 @@ export function groupStatistics(
     out.validation = validateCycles(tensor);
   }
   if (parts.includes('correlations')) {
-    out.correlations = correlations(tensor, options, phaseCorrelations);
+    out.correlations = correlationsOfMoments(tensor.features.length, coMoments(tensor, phaseCorrelations), tensor.cycles, options);
   }
   return out;
 }

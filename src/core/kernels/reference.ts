@@ -246,16 +246,85 @@ export function summaryStatistics(tensor: ICycleTensor, options: IKernelOptions)
     for (let i = 0; i < n; i++) {
       ss += (values[i] - mean) * (values[i] - mean);
     }
-    values.sort();
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      min = values[i] < min ? values[i] : min;
+      max = values[i] > max ? values[i] : max;
+    }
     out.mean[f] = mean;
     out.std[f] = n - options.ddof > 0 ? Math.sqrt(ss / (n - options.ddof)) : NaN;
-    out.min[f] = values[0];
-    out.max[f] = values[n - 1];
-    out.median[f] = quantileSorted(values, 0.5);
-    out.q25[f] = quantileSorted(values, 0.25);
-    out.q75[f] = quantileSorted(values, 0.75);
+    out.min[f] = min;
+    out.max[f] = max;
+    [out.q25[f], out.median[f], out.q75[f]] = quantilesOf(values, [0.25, 0.5, 0.75]);
   }
   return out;
+}
+
+/**
+ * numpy.percentile's linear interpolation at each of `qs` (ascending), from unsorted values
+ * without NaN, by selection (expected linear time) instead of a full sort. `values` is
+ * reordered in place. Equal to `quantileSorted` on the sorted values.
+ */
+export function quantilesOf(values: Float32Array | Float64Array, qs: number[]): number[] {
+  const n = values.length;
+  const out: number[] = [];
+  let left = 0;
+  for (const q of qs) {
+    const position = q * (n - 1);
+    const lower = Math.floor(position);
+    const upper = Math.min(n - 1, lower + 1);
+    if (lower >= left) {
+      selectKth(values, lower, left, n - 1);
+      left = lower;
+    }
+    let next = values[lower];
+    if (upper > lower) {
+      // The smallest value right of `lower` (all of them are ≥ it after the selection).
+      next = Infinity;
+      for (let i = lower + 1; i < n; i++) {
+        next = values[i] < next ? values[i] : next;
+      }
+    }
+    out.push(values[lower] + (next - values[lower]) * (position - lower));
+  }
+  return out;
+}
+
+/** Put the k-th smallest of `a[left..right]` at `a[k]`, smaller ones left of it, larger right (Hoare). */
+function selectKth(a: Float32Array | Float64Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    // Median of three as the pivot.
+    const middle = (left + right) >>> 1;
+    const x = a[left];
+    const y = a[middle];
+    const z = a[right];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i] < pivot) {
+        i++;
+      }
+      while (a[j] > pivot) {
+        j--;
+      }
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) {
+      right = j;
+    } else if (k >= i) {
+      left = i;
+    } else {
+      return;
+    }
+  }
 }
 
 /** numpy.percentile's linear interpolation on sorted values. */

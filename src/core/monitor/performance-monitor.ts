@@ -107,7 +107,7 @@ export function nodeSampler(): Omit<IMonitorSample, 't'> {
   return {
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
-    externalBytes: memory.external + memory.arrayBuffers,
+    externalBytes: memory.external,
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000
   };

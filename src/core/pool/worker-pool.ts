@@ -26,6 +26,8 @@ interface ISlot {
   handle: IWorkerHandle;
   busy: boolean;
   generation: number;
+  /** Set while a task runs: told when the worker dies. */
+  onCrash?: (reason: string) => void;
 }
 
 interface IQueued {
@@ -118,6 +120,7 @@ export class WorkerPool {
       let slot = this.slots.find(candidate => !candidate.busy);
       if (!slot && this.slots.length < this.size) {
         slot = { handle: this.factory(), busy: false, generation: 0 };
+        this.watch(slot);
         this.slots.push(slot);
       }
       if (!slot) {
@@ -131,7 +134,9 @@ export class WorkerPool {
   private async execute(slot: ISlot, queued: IQueued): Promise<void> {
     slot.busy = true;
     const generation = slot.generation;
-    const crash = slot.handle.crashed.then(reason => ({ crashed: reason }) as const);
+    // A promise per task, not a reaction on the worker's long-lived `crashed` promise: racing
+    // that one would keep every result ever returned reachable (a leak of whole row groups).
+    const crash = new Promise<{ crashed: string }>(resolve => (slot.onCrash = reason => resolve({ crashed: reason })));
     try {
       const outcome = await Promise.race([queued.run(slot.handle.api).then(envelope => ({ envelope }) as const), crash]);
       if ('crashed' in outcome) {
@@ -152,6 +157,7 @@ export class WorkerPool {
       queued.reject(new LocolensError('worker-crashed', `a decode worker failed: ${String(error)}`));
       this.replace(slot, generation);
     } finally {
+      slot.onCrash = undefined;
       this.stats.tasksDone += 1;
       slot.busy = false;
       if (!this.disposed) {
@@ -168,6 +174,17 @@ export class WorkerPool {
     slot.handle = this.factory();
     slot.generation += 1;
     this.stats.restarts += 1;
+    this.watch(slot);
+  }
+
+  /** Tell the slot's running task when its (current) worker dies. */
+  private watch(slot: ISlot): void {
+    const { handle } = slot;
+    void handle.crashed.then(reason => {
+      if (slot.handle === handle) {
+        slot.onCrash?.(reason);
+      }
+    });
   }
 }
 

@@ -5,7 +5,7 @@
  * each file (summary, then every kernel on every subject×task), cold, then warm after a page
  * reload (browser caches). The browser's peak memory is the sampled RSS of its process tree.
  *
- *   node scripts/bench-browser.mjs [--root data] [--by subject-task|task] FILE...   (paths under root)
+ *   node scripts/bench-browser.mjs [--root data] [--by subject-task|task] [--no-phase-correlations] FILE...
  *
  * Prints one JSON line per file and run to stdout.
  */
@@ -24,6 +24,10 @@ const option = (name, fallback) => {
 };
 const root = resolve(option('--root', 'data'));
 const by = option('--by', 'subject-task');
+const phaseCorrelations = !args.includes('--no-phase-correlations');
+if (!phaseCorrelations) {
+  args.splice(args.indexOf('--no-phase-correlations'), 1);
+}
 const port = Number(option('--port', '8897'));
 const files = args;
 const venv = resolve('.venv', 'bin');
@@ -75,11 +79,18 @@ try {
     executablePath: process.env.LOCOLENS_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu']
   });
-  const browserPid = browser.process?.()?.pid;
+  // The browser process that Playwright started (it talks over a pipe), whose tree is measured.
+  const browserPid = Number(
+    execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .find(line => line.includes('--remote-debugging-pipe') && line.includes('chromium') && !line.includes('--type='))
+      ?.trim()
+      .split(/\s+/)[0]
+  );
   const page = await browser.newPage();
   const open = async () => {
     await page.goto(`http://localhost:${port}/lab`);
-    await page.waitForFunction(() => !!window.jupyterapp && !document.querySelector('#jupyterlab-splash'), null, { timeout: 120000 });
+    await page.waitForFunction(() => !!window.jupyterapp?.commands.hasCommand('locolens:analyze-file') && !document.querySelector('#jupyterlab-splash'), null, { timeout: 120000 });
   };
   await open();
   for (const file of files) {
@@ -98,8 +109,8 @@ try {
       }, 200);
       const started = Date.now();
       const digest = await page.evaluate(
-        ({ path, by }) => window.jupyterapp.commands.execute('locolens:analyze-file', { path, by }),
-        { path: file, by }
+        ({ path, by, phaseCorrelations }) => window.jupyterapp.commands.execute('locolens:analyze-file', { path, by, phaseCorrelations }),
+        { path: file, by, phaseCorrelations }
       );
       const wallMs = Date.now() - started;
       clearInterval(sampler);

@@ -152,7 +152,7 @@ export class DatasetService implements ILocolensDatasets {
     const lastModified = spec.kind === 'http' ? (spec.version ?? '') : '';
     const footerHash = summary.footerHash ?? '';
     const store: IAnalysisStore = { store: this.tensorStore(pool), identity: JSON.stringify([path, size, lastModified, footerHash]) };
-    const { signal, onProgress, ...kernelOptions } = options;
+    const { signal, onProgress, tensors, ...kernelOptions } = options;
     // The status bar's cancel and the caller's signal both stop the run.
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort());
@@ -170,7 +170,7 @@ export class DatasetService implements ILocolensDatasets {
           lastModified,
           footerHash,
           operation: 'analysis',
-          params: { selection, ddof: kernelOptions.ddof ?? 0, nan: kernelOptions.nan ?? 'propagate', threshold: kernelOptions.outlierThreshold ?? 2, backend, budget: this.memoryBudget },
+          params: { selection, ddof: kernelOptions.ddof ?? 0, nan: kernelOptions.nan ?? 'propagate', threshold: kernelOptions.outlierThreshold ?? 2, backend, budget: this.memoryBudget, phases: kernelOptions.phaseCorrelations ?? true },
           version: LOCOLENS_VERSION
         },
         () =>
@@ -187,11 +187,11 @@ export class DatasetService implements ILocolensDatasets {
         isAnalysisResult,
         withoutTensors
       );
-      if (hit) {
-        value.cached = true;
+      if (hit && tensors !== false) {
         // The cycles for drawing come from the tensor store, not from parquet.
         await loadGroupTensors(value, summary, store).catch(() => false);
       }
+      value.cached = hit;
       this.activitySignal.emit({ ...activity, state: 'done', result: value });
       return value;
     } catch (error) {

@@ -66,7 +66,12 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
       describedBy: {
         args: {
           type: 'object',
-          properties: { path: { type: 'string' }, by: { type: 'string', enum: ['subject-task', 'task'] }, backend: { type: 'string', enum: ['auto', 'workers', 'webgpu'] } },
+          properties: {
+            path: { type: 'string' },
+            by: { type: 'string', enum: ['subject-task', 'task'] },
+            backend: { type: 'string', enum: ['auto', 'workers', 'webgpu'] },
+            phaseCorrelations: { type: 'boolean' }
+          },
           required: ['path']
         }
       },
@@ -74,7 +79,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
         const result = await service.analyze(
           String(args.path),
           { groupBy: args.by === 'task' ? 'task' : 'subject-task' },
-          args.backend ? { backend: args.backend as BrowserBackend } : {}
+          { ...(args.backend ? { backend: args.backend as BrowserBackend } : {}), phaseCorrelations: args.phaseCorrelations !== false, tensors: false }
         );
         return analysisDigest(result);
       }

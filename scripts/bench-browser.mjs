@@ -88,6 +88,13 @@ try {
       .split(/\s+/)[0]
   );
   const page = await browser.newPage();
+  // The extension's warnings (a cache stepping aside, a fallback) go to stderr.
+  page.on('console', message => {
+    if (message.type() === 'warning' || message.type() === 'error') {
+      process.stderr.write(`browser ${message.type()}: ${message.text()}\n`);
+    }
+  });
+  page.on('worker', worker => worker.on('console', message => process.stderr.write(`worker ${message.type()}: ${message.text()}\n`)));
   const open = async () => {
     await page.goto(`http://localhost:${port}/lab`);
     await page.waitForFunction(() => !!window.jupyterapp?.commands.hasCommand('locolens:analyze-file') && !document.querySelector('#jupyterlab-splash'), null, { timeout: 120000 });

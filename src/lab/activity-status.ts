@@ -10,12 +10,18 @@ import type { IActivity, ILocolensDatasets } from './tokens';
 
 /** The status-bar item. */
 export class ActivityStatus extends Widget {
-  constructor(datasets: ILocolensDatasets) {
+  /** @param openGauges - opens the performance panel (a click on the text). */
+  constructor(datasets: ILocolensDatasets, openGauges?: () => void) {
     super();
     this.addClass('locolens-activity-status');
     this.node.dataset.locolens = 'activity-status';
     this.node.append(this.text, this.cancel);
     this.cancel.addEventListener('click', () => this.current?.cancel?.());
+    if (openGauges) {
+      this.text.addEventListener('click', openGauges);
+      this.text.style.cursor = 'pointer';
+      this.text.title = 'Open the performance gauges';
+    }
     datasets.activity.connect((_, activity) => this.showActivity(activity));
     this.showActivity(null);
   }

@@ -16,7 +16,7 @@ import { PHASES } from '../core/kernels/types';
 import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
 import { h } from './dom';
 import { exportPerCycleTable, type IExportTarget } from './export-results';
-import type { BrowserBackend, ILocolensDatasets } from './tokens';
+import type { BrowserBackend, ILocolensDatasets, ILocolensPerformance } from './tokens';
 
 /** What the view shows: a subject×task, or a whole task (optionally some subjects). */
 export interface IAnalysisRequest {
@@ -53,7 +53,8 @@ export class AnalysisView extends Widget {
   constructor(
     private readonly datasets: ILocolensDatasets,
     readonly request: IAnalysisRequest,
-    private readonly exportTarget: IExportTarget
+    private readonly exportTarget: IExportTarget,
+    private readonly performance: ILocolensPerformance | null = null
   ) {
     super();
     this.addClass('locolens-analysis');
@@ -408,7 +409,9 @@ export class AnalysisView extends Widget {
     if (id !== this.drawing || this.isDisposed) {
       return;
     }
+    const renderStarted = performance.now();
     await this.plotly.react(this.plot, figure.data, figure.layout, { responsive: true, displaylogo: false });
+    this.performance?.recordStage('render', performance.now() - renderStarted);
     this.plot.setAttribute('data-drawn', this.tab);
   }
 

@@ -11,6 +11,8 @@ import { LOCOLENS_MIME } from '../notebook/spec';
 import { WidgetTracker } from '@jupyterlab/apputils';
 
 import { ActivityStatus } from './activity-status';
+import { PerformancePanel } from './performance-panel';
+import { PerformanceService } from './performance-service';
 import { analysisDigest } from '../core/analysis/analysis-digest';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { AnalysisView } from './analysis-view';
@@ -18,7 +20,7 @@ import { DatasetBrowser } from './dataset-browser';
 import { DatasetDocument, DatasetWidgetFactory, MetadataOnlyModelFactory, type DatasetDocumentWidget } from './dataset-document';
 import { DatasetService } from './dataset-service';
 import { locolensIcon } from './icons';
-import { ILocolensDatasets, type BrowserBackend } from './tokens';
+import { ILocolensDatasets, ILocolensPerformance, type BrowserBackend } from './tokens';
 
 /** Command IDs of locolens. */
 export namespace CommandIDs {
@@ -27,9 +29,10 @@ export namespace CommandIDs {
   export const analyze = 'locolens:analyze';
   export const clearCache = 'locolens:clear-cache';
   export const analyzeFile = 'locolens:analyze-file';
+  export const openPerformance = 'locolens:open-performance';
 }
 
-/** Plugin IDs (each has its settings schema in schema/<name>.json). */
+/** Plugin IDs (those with settings have their schema in schema/<name>.json). */
 export namespace PluginIDs {
   export const datasets = 'locolens:datasets';
   export const browser = 'locolens:dataset-browser';
@@ -37,6 +40,7 @@ export namespace PluginIDs {
   export const analysis = 'locolens:analysis';
   export const notebook = 'locolens:notebook-renderer';
   export const status = 'locolens:activity-status';
+  export const performance = 'locolens:performance';
 }
 
 /** The dataset service: a pool of decode workers reading files through `/files/`. */
@@ -151,8 +155,14 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Analysis views of a task or a subject×task: patterns, ROM, comparison, correlations, per-cycle table and export.',
   autoStart: true,
   requires: [ILocolensDatasets],
-  optional: [IThemeManager, ILayoutRestorer],
-  activate: (app: JupyterFrontEnd, datasets: ILocolensDatasets, themes: IThemeManager | null, restorer: ILayoutRestorer | null): void => {
+  optional: [IThemeManager, ILayoutRestorer, ILocolensPerformance],
+  activate: (
+    app: JupyterFrontEnd,
+    datasets: ILocolensDatasets,
+    themes: IThemeManager | null,
+    restorer: ILayoutRestorer | null,
+    performance: ILocolensPerformance | null
+  ): void => {
     const tracker = new WidgetTracker<MainAreaWidget<AnalysisView>>({ namespace: 'locolens-analysis' });
     app.commands.addCommand(CommandIDs.analyze, {
       label: args => (args.task ? `Analyze ${args.task}${args.subject ? ` · ${args.subject}` : ''}` : 'Analyze a Task'),
@@ -167,7 +177,7 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
       },
       execute: args => {
         const request = { path: String(args.path), task: String(args.task), subject: args.subject ? String(args.subject) : undefined };
-        const view = new AnalysisView(datasets, request, datasets);
+        const view = new AnalysisView(datasets, request, datasets, performance);
         const widget = new MainAreaWidget({ content: view });
         widget.id = `locolens-analysis-${Private.nextId++}`;
         widget.title.label = view.title.label;
@@ -194,6 +204,29 @@ namespace Private {
   export let nextId = 0;
 }
 
+/** The performance record and its panel (right sidebar). */
+export const performancePlugin: JupyterFrontEndPlugin<ILocolensPerformance> = {
+  id: PluginIDs.performance,
+  description: 'Live performance gauges of locolens analyses, the stage breakdown of the last run, and its export as JSON.',
+  autoStart: true,
+  provides: ILocolensPerformance,
+  requires: [ILocolensDatasets],
+  optional: [ILayoutRestorer, ICommandPalette],
+  activate: (app: JupyterFrontEnd, datasets: ILocolensDatasets, restorer: ILayoutRestorer | null, palette: ICommandPalette | null): ILocolensPerformance => {
+    const service = new PerformanceService(datasets);
+    const panel = new PerformancePanel(service, datasets);
+    app.shell.add(panel, 'right', { rank: 900 });
+    restorer?.add(panel, panel.id);
+    app.commands.addCommand(CommandIDs.openPerformance, {
+      label: 'Open the Performance Gauges',
+      caption: 'Throughput, memory, workers, stages, backend and caches of locolens analyses',
+      execute: () => app.shell.activateById(panel.id)
+    });
+    palette?.addItem({ command: CommandIDs.openPerformance, category: 'locolens' });
+    return service;
+  }
+};
+
 /** The status-bar item: progress and cancel of the running analysis. */
 export const activityStatusPlugin: JupyterFrontEndPlugin<void> = {
   id: PluginIDs.status,
@@ -205,7 +238,8 @@ export const activityStatusPlugin: JupyterFrontEndPlugin<void> = {
     if (!statusBar) {
       return;
     }
-    statusBar.registerStatusItem(PluginIDs.status, { item: new ActivityStatus(datasets), align: 'left', rank: 10 });
+    const item = new ActivityStatus(datasets, () => void app.commands.execute(CommandIDs.openPerformance));
+    statusBar.registerStatusItem(PluginIDs.status, { item, align: 'left', rank: 10 });
   }
 };
 

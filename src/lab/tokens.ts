@@ -6,6 +6,7 @@ import type { ISignal } from '@lumino/signaling';
 
 import type { IAnalysisProgress, IAnalysisResult } from '../core/analysis/analyze-dataset';
 import type { ICacheStats } from '../core/cache/result-cache';
+import type { IMonitorSample, IProfile } from '../core/monitor/performance-monitor';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import type { ISelection } from '../core/kernels/cycle-tensor';
 import type { IKernelOptions } from '../core/kernels/types';
@@ -105,4 +106,28 @@ export interface ILocolensDatasets {
 export const ILocolensDatasets = new Token<ILocolensDatasets>(
   'locolens:ILocolensDatasets',
   'Dataset summaries of parquet files on the Jupyter server, decoded in a pool of Web Workers.'
+);
+
+/** The performance record of the browser's analyses: live samples, the last profile, export. */
+export interface ILocolensPerformance {
+  /** The last samples (about a minute), across runs. */
+  readonly history: IMonitorSample[];
+  /** The last finished run's profile (stages, samples, peak, result). */
+  readonly lastProfile: IProfile | null;
+  /** The last finished run's activity. */
+  readonly lastActivity: IActivity | null;
+  /** Emitted on each sample and at the end of a run. */
+  readonly changed: ISignal<ILocolensPerformance, void>;
+  /** A stage measured by a view (e.g. render), added to the last run. */
+  recordStage(name: string, ms: number): void;
+  /** Sample while idle too (when a gauge is visible). */
+  setIdleSampling(on: boolean): void;
+  /** The last profile and the history as JSON (the CLI's --profile format). */
+  exportJSON(): string;
+}
+
+/** The performance token. */
+export const ILocolensPerformance = new Token<ILocolensPerformance>(
+  'locolens:ILocolensPerformance',
+  'Live performance samples and the profile of the last analysis.'
 );

@@ -33,9 +33,15 @@ export interface ICacheStats {
   disabled?: string;
 }
 
+/** A value (large: a whole analysis result). */
 interface IEntry {
   key: string;
   value: unknown;
+}
+
+/** What the LRU needs of an entry (small: read and written without the value). */
+interface IMeta {
+  key: string;
   bytes: number;
   lastUsed: number;
   created: number;
@@ -43,7 +49,8 @@ interface IEntry {
 }
 
 interface ICacheSchema extends DBSchema {
-  entries: { key: string; value: IEntry; indexes: { lastUsed: number } };
+  entries: { key: string; value: IEntry };
+  meta: { key: string; value: IMeta; indexes: { lastUsed: number } };
 }
 
 /** The serialized form of a key (stable property order). */
@@ -98,9 +105,9 @@ export class ResultCache {
     const db = await this.open();
     if (db) {
       try {
-        const all = await db.getAll('entries');
+        const all = await db.getAll('meta');
         this.counters.entries = all.length;
-        this.counters.bytes = all.reduce((sum, entry) => sum + entry.bytes, 0);
+        this.counters.bytes = all.reduce((sum, meta) => sum + meta.bytes, 0);
       } catch (error) {
         this.stepAside('reading the cache failed', error);
       }
@@ -134,13 +141,17 @@ export class ResultCache {
         const entry = await db.get('entries', id);
         if (entry && validate(entry.value)) {
           this.counters.hits += 1;
-          entry.lastUsed = this.tick();
-          await db.put('entries', entry);
+          // Only the small record is rewritten: the value stays where it is.
+          const meta = await db.get('meta', id);
+          if (meta) {
+            meta.lastUsed = this.tick();
+            await db.put('meta', meta);
+          }
           return { value: entry.value, hit: true };
         }
         if (entry) {
           console.warn(`locolens cache: a corrupted entry was dropped (${key.operation} of ${key.path})`);
-          await db.delete('entries', id);
+          await this.remove(db, id);
         }
       } catch (error) {
         this.stepAside('reading the cache failed', error);
@@ -157,6 +168,7 @@ export class ResultCache {
     const db = await this.open();
     try {
       await db?.clear('entries');
+      await db?.clear('meta');
     } catch (error) {
       this.stepAside('clearing the cache failed', error);
     }
@@ -175,8 +187,12 @@ export class ResultCache {
     }
     try {
       await this.evict(db, bytes);
-      const now = this.tick();
-      await db.put('entries', { key: id, value, bytes, lastUsed: now, created: Date.now(), version: key.version });
+      const transaction = db.transaction(['entries', 'meta'], 'readwrite');
+      await Promise.all([
+        transaction.objectStore('entries').put({ key: id, value }),
+        transaction.objectStore('meta').put({ key: id, bytes, lastUsed: this.tick(), created: Date.now(), version: key.version }),
+        transaction.done
+      ]);
     } catch (error) {
       if (error instanceof DOMException && error.name === 'QuotaExceededError') {
         console.warn('locolens cache: the browser storage quota is full; clearing the cache and going on without it');
@@ -189,15 +205,21 @@ export class ResultCache {
 
   /** Drop least recently used entries until `incoming` more bytes fit under the cap. */
   private async evict(db: IDBPDatabase<ICacheSchema>, incoming: number): Promise<void> {
-    const all = await db.getAllFromIndex('entries', 'lastUsed');
-    let total = all.reduce((sum, entry) => sum + entry.bytes, 0);
-    for (const entry of all) {
+    const all = await db.getAllFromIndex('meta', 'lastUsed');
+    let total = all.reduce((sum, meta) => sum + meta.bytes, 0);
+    for (const meta of all) {
       if (total + incoming <= this.maxBytes) {
         break;
       }
-      await db.delete('entries', entry.key);
-      total -= entry.bytes;
+      await this.remove(db, meta.key);
+      total -= meta.bytes;
     }
+  }
+
+  /** Delete an entry and its record. */
+  private async remove(db: IDBPDatabase<ICacheSchema>, id: string): Promise<void> {
+    const transaction = db.transaction(['entries', 'meta'], 'readwrite');
+    await Promise.all([transaction.objectStore('entries').delete(id), transaction.objectStore('meta').delete(id), transaction.done]);
   }
 
   private open(): Promise<IDBPDatabase<ICacheSchema> | null> {
@@ -209,10 +231,17 @@ export class ResultCache {
       return Promise.resolve(null);
     }
     if (!this.db) {
-      this.db = openDB<ICacheSchema>(this.name, 1, {
-        upgrade(db) {
-          const store = db.createObjectStore('entries', { keyPath: 'key' });
-          store.createIndex('lastUsed', 'lastUsed');
+      // Version 2 keeps values and their LRU records apart (version 1 held both in one store and
+      // is dropped on upgrade: it is a cache).
+      this.db = openDB<ICacheSchema>(this.name, 2, {
+        upgrade(db, oldVersion) {
+          if (oldVersion < 2) {
+            for (const name of Array.from(db.objectStoreNames)) {
+              db.deleteObjectStore(name);
+            }
+            db.createObjectStore('entries', { keyPath: 'key' });
+            db.createObjectStore('meta', { keyPath: 'key' }).createIndex('lastUsed', 'lastUsed');
+          }
         }
       });
     }

@@ -1,6 +1,6 @@
 /**
  * A light performance monitor: per-stage times of a run and sampled memory and CPU, in one JSON
- * format for the CLI's `--profile` (Node) and, later, the UI's gauges (browser).
+ * format for the CLI's `--profile` (Node) and the UI's gauges and export (browser).
  *
  * #### Notes
  * Sampling is a timer, not instrumentation: no per-cycle messages, negligible cost.
@@ -16,6 +16,12 @@ export interface IMonitorSample {
   externalBytes?: number;
   cpuUserMs?: number;
   cpuSystemMs?: number;
+  /** Bytes read and cycles analysed so far by the run (browser: from its progress). */
+  bytesRead?: number;
+  cyclesDone?: number;
+  /** Decode workers, and how many were busy. */
+  workers?: number;
+  busyWorkers?: number;
 }
 
 /** The exported profile (the same JSON from the CLI and the UI). */
@@ -38,11 +44,13 @@ export class PerformanceMonitor {
   /**
    * @param sample - reads the current memory and CPU (Node: process.memoryUsage / cpuUsage).
    * @param intervalMs - sampling period.
+   * @param onSample - told of each sample (live gauges).
    */
   constructor(
     private readonly sample: () => Omit<IMonitorSample, 't'>,
     private readonly environment: IProfile['environment'],
-    private readonly intervalMs = 50
+    private readonly intervalMs = 50,
+    private readonly onSample?: (sample: IMonitorSample) => void
   ) {}
 
   private started = 0;
@@ -96,8 +104,16 @@ export class PerformanceMonitor {
   }
 
   private take(): void {
-    this.samples.push({ t: Math.round(now() - this.started), ...this.sample() });
+    const sample = { t: Math.round(now() - this.started), ...this.sample() };
+    this.samples.push(sample);
+    this.onSample?.(sample);
   }
+}
+
+/** The browser's memory figures: the page's JS heap where `performance.memory` exists (Chromium). */
+export function browserSampler(): Omit<IMonitorSample, 't'> {
+  const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+  return memory ? { heapUsedBytes: memory.usedJSHeapSize } : {};
 }
 
 /** The Node sampler: RSS, heap, external memory and CPU time of this process. */

@@ -6,6 +6,8 @@ import 'fake-indexeddb/auto';
 
 import { jest } from '@jest/globals';
 
+import { openDB } from 'idb';
+
 import { ResultCache, approximateBytes, cacheKey, type ICacheKey } from '../result-cache';
 
 const KEY: ICacheKey = {
@@ -85,6 +87,21 @@ describe('ResultCache', () => {
     expect(warn.mock.calls[0][0]).toMatch(/corrupted entry was dropped/);
     expect((await second.getOrCompute(KEY, async () => 'other', isString)).value).toBe('fresh');
     warn.mockRestore();
+  });
+
+  it('drops a version-1 database (values and LRU records in one store) on upgrade', async () => {
+    const name = 'locolens-v1';
+    const old = await openDB(name, 1, {
+      upgrade(db) {
+        db.createObjectStore('entries', { keyPath: 'key' }).createIndex('lastUsed', 'lastUsed');
+      }
+    });
+    await old.put('entries', { key: cacheKey(KEY), value: { n: 9, data: new Float64Array(1) }, bytes: 8, lastUsed: 1, created: 1, version: KEY.version });
+    old.close();
+    const c = new ResultCache(1e6, name);
+    expect((await c.getOrCompute(KEY, async () => ({ n: 1, data: new Float64Array(1) }), isNumbers)).value.n).toBe(1);
+    expect((await c.getOrCompute(KEY, async () => ({ n: 2, data: new Float64Array(1) }), isNumbers)).hit).toBe(true);
+    expect((await c.stats()).entries).toBe(1);
   });
 
   it('does not store a value larger than its cap', async () => {

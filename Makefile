@@ -50,6 +50,7 @@ demo: $(BIN)/jupyter
 
 bench-data: $(BIN)/jupyter
 	$(BIN)/python scripts/generate_dataset.py --preset bench --out $(DATA)/
+	$(BIN)/python scripts/generate_dataset.py --preset large --out $(DATA)/
 
 # Debian's chromium (Galata's browser; its SwiftShader is also the software Vulkan driver of the
 # Node WebGPU tests without a GPU) and the Vulkan loader.
@@ -68,8 +69,11 @@ ui-data: demo
 	  --cycles 10000 --tasks run --dtype float32 --compression zstd --seed 7 \
 	  --variables knee_flexion_angle_ipsi_rad,hip_flexion_angle_ipsi_rad,ankle_dorsiflexion_angle_ipsi_rad,grf_vertical_ipsi_BW > /dev/null
 
-# Benchmarks (not tests): CPU kernels against numpy, and the WebGPU kernels against a GPU copy probe.
-bench: build
+# Benchmarks (not tests): locolens against pyarrow + numpy and DuckDB end to end (CLI and
+# Chromium, 1 M rows and 2 GB; JSON, PNG and a Markdown table in artifacts/bench), the CPU
+# kernels against numpy, and the WebGPU kernels against a GPU copy probe.
+bench: install chromium ui-tests/node_modules bench-data
+	node scripts/bench.mjs
 	npm run bench:kernels
 	npm run bench:webgpu
 

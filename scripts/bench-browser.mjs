@@ -10,7 +10,8 @@
  * Prints one JSON line per file and run to stdout.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -73,9 +74,13 @@ const server = spawn(join(venv, 'jupyter'), ['lab', '--config', resolve('ui-test
   stdio: 'ignore'
 });
 let browser;
+let profile;
 try {
   await waitForServer(`http://localhost:${port}/lab`);
-  browser = await chromium.launch({
+  // A persistent profile, as a user's browser has: an incognito context's storage quota is too
+  // small for the caches of a 2 GB file.
+  profile = mkdtempSync(join(tmpdir(), 'locolens-bench-profile-'));
+  browser = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.LOCOLENS_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu']
   });
@@ -87,7 +92,7 @@ try {
       ?.trim()
       .split(/\s+/)[0]
   );
-  const page = await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   // The extension's warnings (a cache stepping aside, a fallback) go to stderr.
   page.on('console', message => {
     if (message.type() === 'warning' || message.type() === 'error') {
@@ -127,4 +132,7 @@ try {
 } finally {
   await browser?.close();
   server.kill('SIGTERM');
+  if (profile) {
+    rmSync(profile, { recursive: true, force: true });
+  }
 }

@@ -122,7 +122,8 @@ export class TensorStore {
     let failed = false;
     return {
       add: async (firstCycle, tensor) => {
-        if (failed) {
+        if (failed || this.stats.disabled) {
+          failed = true;
           return;
         }
         const name = `c${chunks.length}.f32`;
@@ -200,8 +201,10 @@ export class TensorStore {
 
   private stepAside(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
+    if (!this.stats.disabled) {
+      console.warn(`locolens: the tensor store steps aside (${reason}); data is decoded from parquet`);
+    }
     this.stats.disabled = reason;
-    console.warn(`locolens: the tensor store steps aside (${reason}); data is decoded from parquet`);
   }
 
   private async call(operation: StoreOperation, transferables: ArrayBuffer[] = []): Promise<StoreAnswer> {

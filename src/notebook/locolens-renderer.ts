@@ -11,6 +11,7 @@
  * and plot labels are escaped before plotly sees them.
  */
 import { LOCOLENS_VERSION } from '../core/version';
+import { runGauges } from '../core/analysis/analysis-digest';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { Data, Layout } from 'plotly.js';
@@ -117,9 +118,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     const theme = readTheme(this.node);
     const plot = h('div', { class: 'locolens-output-plot', 'data-locolens': 'plot' });
     const label = `${group.task} · ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`} · ${group.cycles} cycles · ${group.outliers.cycles.length} outliers`;
-    const strip = this.strip(
-      `${label} · backend ${result.backend}${result.adapter ? ` on ${result.adapter}` : ''} · ${Math.round(result.timings.totalMs)} ms · read ${result.io.bytesRead} bytes`
-    );
+    const strip = this.strip(`${label} · ${runGauges(result).text}`);
     this.feature = Math.max(0, group.features.findIndex(name => name.startsWith('knee_flexion_angle')));
     const draw = () => {
       const f = this.feature;

@@ -66,3 +66,19 @@ export function analysisDigest(result: IAnalysisResult): IAnalysisDigest {
     cached: !!result.cached
   };
 }
+
+/** The gauges of a finished run: throughput and what served it (the notebook strip, the status bar). */
+export function runGauges(result: IAnalysisResult): { mbPerSecond: number | null; cyclesPerSecond: number | null; text: string } {
+  const cycles = result.groups.reduce((sum, group) => sum + group.cycles, 0);
+  const mbPerSecond = result.io.bytesRead > 0 && result.timings.decodeMs > 0 ? result.io.bytesRead / 1e6 / (result.timings.decodeMs / 1000) : null;
+  const cyclesPerSecond = result.timings.totalMs > 0 ? cycles / (result.timings.totalMs / 1000) : null;
+  const parts = [
+    `backend ${result.backend}${result.adapter ? ` on ${result.adapter}` : ''}`,
+    `${Math.round(result.timings.totalMs)} ms`,
+    result.cached ? 'from the browser cache' : `read ${result.io.bytesRead} bytes`,
+    mbPerSecond !== null && !result.cached ? `${mbPerSecond.toFixed(0)} MB/s decoded` : null,
+    cyclesPerSecond !== null && !result.cached ? `${Math.round(cyclesPerSecond).toLocaleString('en-US')} cycles/s` : null,
+    result.memory.mode === 'streamed' ? `streamed under ${Math.round(result.memory.budgetBytes / 2 ** 20)} MB` : null
+  ];
+  return { mbPerSecond, cyclesPerSecond, text: parts.filter(Boolean).join(' · ') };
+}

@@ -27,6 +27,16 @@ type IterableDirectory = FileSystemDirectoryHandle & {
   entries(): AsyncIterableIterator<[string, FileSystemHandle]>;
 };
 
+/** Replace a file's content with `data`. */
+function writeAll(access: ISyncAccessHandle, data: Uint8Array): void {
+  access.truncate(0);
+  let at = 0;
+  while (at < data.length) {
+    at += access.write(data.subarray(at), { at });
+  }
+  access.flush();
+}
+
 /** Chunk files in OPFS. */
 export class OpfsChunkFiles implements IChunkFiles {
   /** @param root - the store's top folder in OPFS. */
@@ -73,28 +83,14 @@ export class OpfsChunkFiles implements IChunkFiles {
     const folder = await this.folder(parts.slice(0, -1), true);
     const temporaryName = `${name}.${Math.random().toString(16).slice(2)}.tmp`;
     const temporary = (await folder.getFileHandle(temporaryName, { create: true })) as SyncFileHandle;
-    await this.withAccess(temporary, access => {
-      access.truncate(0);
-      let at = 0;
-      while (at < data.length) {
-        at += access.write(data.subarray(at), { at });
-      }
-      access.flush();
-    });
+    await this.withAccess(temporary, access => writeAll(access, data));
     if (temporary.move) {
       await temporary.move(folder, name);
     } else {
       // Without move(): write in place (readers check the index, written last).
       await folder.removeEntry(temporaryName);
       const target = (await folder.getFileHandle(name, { create: true })) as SyncFileHandle;
-      await this.withAccess(target, access => {
-        access.truncate(0);
-        let at = 0;
-        while (at < data.length) {
-          at += access.write(data.subarray(at), { at });
-        }
-        access.flush();
-      });
+      await this.withAccess(target, access => writeAll(access, data));
     }
   }
 

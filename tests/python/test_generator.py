@@ -515,7 +515,10 @@ def test_presets_resolve():
         "float64", "snappy", 10, 100)
     assert len(demo["tasks"]) == 5
     bench = gen.resolve_options("bench")
-    assert (bench["dtype"], bench["compression"], bench["target_mb"]) == ("float32", "zstd", 1500)
+    assert (bench["dtype"], bench["compression"], bench["target_mb"], bench["nan_runs"]) == ("float32", "zstd", 150, 0)
+    large = gen.resolve_options("large")
+    assert (large["dtype"], large["compression"], large["target_mb"], large["nan_runs"]) == ("float32", "zstd", 2048, 0)
+    assert gen._resolve_path("data", "large").endswith("locolens_large_phase.parquet")
     assert gen.resolve_options("bench", target_mb=20)["target_mb"] == 20
     assert gen._resolve_path("data", "demo").endswith("locolens_demo_phase.parquet")
 

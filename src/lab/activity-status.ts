@@ -42,7 +42,8 @@ export class ActivityStatus extends Widget {
     this.current = activity;
     this.cancel.hidden = activity?.state !== 'running';
     if (!activity) {
-      this.text.textContent = 'locolens: idle';
+      // Not "idle": Galata finds a kernel's state by the text "Idle" in the status bar.
+      this.text.textContent = 'locolens: ready';
       return;
     }
     const p = activity.progress;

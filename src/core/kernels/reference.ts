@@ -219,8 +219,12 @@ export function summaryStatistics(tensor: ICycleTensor, options: IKernelOptions)
   };
   for (let f = 0; f < F; f++) {
     const all = tensor.data.subarray(f * per, (f + 1) * per);
-    let values = Float64Array.from(all);
-    const nan = values.some(v => v !== v);
+    // A float32 copy (the selection reorders it); the arithmetic below is float64.
+    let values = all.slice();
+    let nan = false;
+    for (let i = 0; i < values.length && !nan; i++) {
+      nan = values[i] !== values[i];
+    }
     if (nan && options.nan === 'propagate') {
       for (const key of Object.keys(out) as Array<keyof ISummaryStatistics>) {
         out[key][f] = NaN;

@@ -173,6 +173,7 @@ try {
         barmode: 'group',
         xaxis: { type: 'log', title: { text: 'wall seconds (log), all subjects × tasks' } },
         margin: { l: 300, r: 170, t: 60, b: 60 },
+        legend: { orientation: 'h', x: 0, y: -0.12 },
         width: 1100,
         height: document.body.clientHeight || 600
       }),

@@ -116,6 +116,14 @@ for (const { preset, path } of files) {
   for (const backend of preset === 'large' ? ['wasm'] : ['wasm', 'workers', 'reference']) {
     add(locolensCli(path, backend));
   }
+  // WebGPU only on a hardware adapter: `auto` takes one when there is one (SwiftShader, the
+  // software adapter, is for correctness tests, not for timing).
+  const gpu = locolensCli(path, 'auto');
+  if (gpu.digest.backend === 'webgpu') {
+    add({ ...gpu, tool: `locolens CLI (webgpu${gpu.digest.adapter ? `, ${gpu.digest.adapter}` : ''})` });
+  } else if (preset === 'bench') {
+    log('  (no hardware GPU here: the WebGPU backend is left out)');
+  }
   // Warm: the second run reads the decoded tensors from the cache folder.
   const cache = mkdtempSync(join(tmpdir(), 'locolens-bench-cache-'));
   try {

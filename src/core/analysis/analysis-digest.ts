@@ -17,6 +17,7 @@ export interface IAnalysisDigest {
   /** Σ over groups of the feature correlation matrix (NaN left out). */
   correlationSum: number;
   backend: string;
+  adapter?: string;
   timings: IAnalysisResult['timings'];
   io: IAnalysisResult['io'];
   memory: IAnalysisResult['memory'];
@@ -59,6 +60,7 @@ export function analysisDigest(result: IAnalysisResult): IAnalysisDigest {
     perCycleMeanSum,
     correlationSum,
     backend: result.backend,
+    adapter: result.adapter,
     timings: result.timings,
     io: result.io,
     memory: result.memory,

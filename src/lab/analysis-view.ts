@@ -133,6 +133,24 @@ export class AnalysisView extends Widget {
     }
   }
 
+  /** One feature's cycles of a streamed group from the tensor store (kept per feature). */
+  private storedSamples(feature: number): Promise<Float32Array | null> {
+    const result = this.result!;
+    let samples = this.samplesByFeature.get(feature);
+    if (!samples || this.samplesOf !== result) {
+      if (this.samplesOf !== result) {
+        this.samplesByFeature.clear();
+        this.samplesOf = result;
+      }
+      samples = this.datasets.groupSamples(this.request.path, result, result.groups.indexOf(this.group!), feature);
+      this.samplesByFeature.set(feature, samples);
+    }
+    return samples;
+  }
+
+  private readonly samplesByFeature = new Map<number, Promise<Float32Array | null>>();
+  private samplesOf: IAnalysisResult | null = null;
+
   /** The run in progress, cancelled by its button, a newer run or closing the view. */
   private running: AbortController | null = null;
   private progressShown = 0;
@@ -230,7 +248,7 @@ export class AnalysisView extends Widget {
             h(
               'p',
               { class: 'locolens-message', 'data-locolens': 'streamed' },
-              `Streamed under the ${formatBytes(result.memory.budgetBytes)} memory budget (${formatBytes(result.memory.tensorBytes)} of cycles, chunks of ${result.memory.chunkCycles} cycles): the patterns show mean ± SD without every cycle.`
+              `Streamed under the ${formatBytes(result.memory.budgetBytes)} memory budget (${formatBytes(result.memory.tensorBytes)} of cycles, chunks of ${result.memory.chunkCycles} cycles): each feature's cycles are read back from the browser's tensor store when drawn (without it, the patterns show mean ± SD only).`
             )
           ]
         : []),
@@ -389,7 +407,11 @@ export class AnalysisView extends Widget {
     let figure;
     if (this.tab === 'patterns') {
       const C = group.cycles;
-      const samples = group.tensor ? group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES) : null;
+      // A streamed group keeps no tensor: one feature's cycles are read back from the tensor store.
+      const samples = group.tensor ? group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES) : await this.storedSamples(this.feature);
+      if (id !== this.drawing) {
+        return;
+      }
       figure = patternFigure(group, this.feature, samples, theme, this.allLines ? Infinity : MAX_CYCLE_LINES);
     } else if (this.tab === 'rom') {
       figure = romFigure(group, this.feature, theme);

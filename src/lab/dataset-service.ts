@@ -14,6 +14,7 @@ import {
   analyzeDataset,
   isAnalysisResult,
   loadGroupTensors,
+  readGroupFeature,
   withoutTensors,
   type IAnalysisProgress,
   type IAnalysisResult,
@@ -151,7 +152,7 @@ export class DatasetService implements ILocolensDatasets {
     const size = spec.kind === 'http' ? (spec.size ?? 0) : 0;
     const lastModified = spec.kind === 'http' ? (spec.version ?? '') : '';
     const footerHash = summary.footerHash ?? '';
-    const store: IAnalysisStore = { store: this.tensorStore(pool), identity: JSON.stringify([path, size, lastModified, footerHash]) };
+    const store = this.storeFor(path, spec, summary, pool);
     const { signal, onProgress, tensors, ...kernelOptions } = options;
     // The status bar's cancel and the caller's signal both stop the run.
     const controller = new AbortController();
@@ -200,6 +201,12 @@ export class DatasetService implements ILocolensDatasets {
     }
   }
 
+  async groupSamples(path: string, result: IAnalysisResult, groupIndex: number, feature: number): Promise<Float32Array | null> {
+    const spec = await this.specFor(path);
+    const summary = await this.inspect(path);
+    return readGroupFeature(result, summary, this.storeFor(path, spec, summary, this.workers()), groupIndex, feature).catch(() => null);
+  }
+
   /** Progress of long work (analyses), for the status bar and the gauges. */
   get activity(): ISignal<this, IActivity> {
     return this.activitySignal;
@@ -215,6 +222,13 @@ export class DatasetService implements ILocolensDatasets {
 
   private memoryBudget = DEFAULT_MEMORY_BUDGET;
   private store: TensorStore | null = null;
+
+  /** The tensor store with a file's identity (path, size, last_modified, footer hash). */
+  private storeFor(path: string, spec: SourceSpec, summary: IDatasetSummary, pool: WorkerPool): IAnalysisStore {
+    const size = spec.kind === 'http' ? (spec.size ?? 0) : 0;
+    const lastModified = spec.kind === 'http' ? (spec.version ?? '') : '';
+    return { store: this.tensorStore(pool), identity: JSON.stringify([path, size, lastModified, summary.footerHash ?? '']) };
+  }
 
   /** The decoded-tensor store in OPFS, owned by this pool's workers. */
   private tensorStore(pool: WorkerPool): TensorStore {

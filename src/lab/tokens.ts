@@ -80,6 +80,12 @@ export interface ILocolensDatasets {
    * workers run the wasm kernels and the whole-tensor statistics).
    */
   analyze(path: string, selection: ISelection, options?: IBrowserAnalyzeOptions): Promise<IAnalysisResult>;
+  /**
+   * One feature's samples (`[cycle][phase]`) of a group of a result, read from the browser's
+   * tensor store (only that feature): for drawing every cycle of a streamed group. Null when the
+   * cycles are not stored.
+   */
+  groupSamples(path: string, result: IAnalysisResult, groupIndex: number, feature: number): Promise<Float32Array | null>;
   /** Progress and end of long work (analyses), for the status bar, the views and the gauges. */
   readonly activity: ISignal<ILocolensDatasets, IActivity>;
   /** Entries, sizes and hit counts of the browser caches, and the origin's storage estimate. */

@@ -104,3 +104,29 @@ test('a slow analysis shows progress and can be cancelled; nothing is cached', a
   await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
   await expect(section.locator('[data-locolens="cache-entries"]')).toHaveText(/^2 entries/);
 });
+
+test('under a small memory budget the analysis streams, and its cycles are drawn from OPFS', async ({ page }) => {
+  const save = (raw: string) =>
+    page.evaluate(async text => {
+      await (window as any).jupyterapp.serviceManager.settings.save('locolens:datasets', text);
+    }, raw);
+  await save(JSON.stringify({ memoryBudgetMegabytes: 16 }));
+  try {
+    await page.reload();
+    const file = 'large/ten_thousand_cycles.parquet';
+    await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })), file);
+    const view = page.locator('.locolens-analysis');
+    await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
+    await expect(view.locator('[data-locolens="streamed"]')).toContainText(/^Streamed under the 16.8 MB memory budget/);
+    await expect(view.locator('[data-drawn="patterns"]')).toBeVisible({ timeout: 120000 });
+    // The ordinary cycles are a density again: one feature's cycles came back from the store.
+    const density = await view.locator('[data-locolens="plot"]').evaluate((plot: any) => {
+      const trace = plot.data.find((t: any) => t.type === 'heatmap');
+      return trace ? trace.z[0].map((_: unknown, p: number) => trace.z.reduce((sum: number, row: Array<number | null>) => sum + (row[p] ?? 0), 0))[0] : null;
+    });
+    const outliers = Number((await view.locator('[data-locolens="outlier-count"]').textContent())!.split(' ')[0]);
+    expect(density).toBe(10000 - outliers);
+  } finally {
+    await save('{}');
+  }
+});

@@ -151,6 +151,49 @@ export function isAnalysisResult(value: unknown): value is IAnalysisResult {
 }
 
 /**
+ * One feature's samples of one group (`[cycle][phase]`), read from the tensor store: only that
+ * feature's slab of each stored chunk is read. For drawing every cycle of a streamed group.
+ *
+ * @returns null when a block of the group is not in the store.
+ */
+export async function readGroupFeature(
+  result: IAnalysisResult,
+  summary: IDatasetSummary,
+  store: IAnalysisStore,
+  groupIndex: number,
+  feature: number
+): Promise<Float32Array | null> {
+  const plan = planCycles(summary, result.selection);
+  const group = plan.groups[groupIndex];
+  if (!group || plan.groups.length !== result.groups.length || feature < 0 || feature >= plan.features.length) {
+    return null;
+  }
+  const folders = group.blocks.map(block => store.store.blockFolder(store.identity, plan.features, block.subject, block.task));
+  const indices = await Promise.all(folders.map(folder => store.store.index(folder, plan.features).catch(() => null)));
+  if (indices.some(index => index === null)) {
+    return null;
+  }
+  const out = new Float32Array(group.cycles * PHASES);
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const block of group.blocks) {
+    offsets.push(offset);
+    offset += block.cycles;
+  }
+  try {
+    await streamStoredChunks(
+      store.store,
+      indices.map((index, b) => ({ folder: folders[b], index: index! })),
+      chunk => out.set(chunk.tensor.data, (offsets[chunk.block] + chunk.firstCycle) * PHASES),
+      { featureIndices: [feature] }
+    );
+  } catch {
+    return null;
+  }
+  return out;
+}
+
+/**
  * Read the groups' tensors of a (cached) in-memory result back from the tensor store, for
  * drawing every cycle, without decoding parquet.
  *

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { jest } from '@jest/globals';
 
-import { analysisToJSON, analyzeDataset, type IAnalysisProgress, type IAnalysisResult, type IAnalyzeOptions } from '../../analysis/analyze-dataset';
+import { analysisToJSON, analyzeDataset, readGroupFeature, type IAnalysisProgress, type IAnalysisResult, type IAnalyzeOptions } from '../../analysis/analyze-dataset';
 import { inspectDataset } from '../../dataset/inspect-dataset';
 import { createNodePool } from '../../pool/node-pool';
 import type { WorkerPool } from '../../pool/worker-pool';
@@ -82,6 +82,28 @@ describe('the tensor store', () => {
     const b = numbers(streamed.result) as Array<Record<string, unknown>>;
     expect(b.map(group => group.outliers)).toEqual(a.map(group => group.outliers));
     expect(b.map(group => group.validation)).toEqual(a.map(group => group.validation));
+  });
+
+  it('gives one feature of a streamed group, reading only that feature from the store', async () => {
+    const path = fixture('many_cycles.parquet');
+    const inMemory = (await analyzeWithStore(path)).result;
+    const streamedStore = new TensorStore(pool, join(folder, 'streamed'), LOCOLENS_VERSION);
+    const { result } = await analyzeWithStore(path, { memoryBudget: 60_000 }, streamedStore);
+    expect(result.memory.mode).toBe('streamed');
+    expect(result.groups[0].tensor).toBeUndefined();
+    const summary = await inspectDataset(pool, { kind: 'file', path });
+    const info = statSync(path);
+    const store = { store: streamedStore, identity: JSON.stringify([path, info.size, info.mtimeMs, summary.footerHash]) };
+    const F = result.selection.features!.length;
+    const C = result.groups[0].cycles;
+    const before = streamedStore.stats.bytesRead;
+    const samples = await readGroupFeature(result, summary, store, 0, 2);
+    expect(streamedStore.stats.bytesRead - before).toBe(C * 150 * 4);
+    expect(samples).toEqual(inMemory.groups[0].tensor!.data.subarray(2 * C * 150, 3 * C * 150));
+    expect(F).toBeGreaterThan(2);
+    // Not in the store (another folder): null, never a wrong array.
+    const empty = { store: new TensorStore(pool, join(folder, 'empty'), LOCOLENS_VERSION), identity: store.identity };
+    expect(await readGroupFeature(result, summary, empty, 0, 2)).toBeNull();
   });
 
   it('never serves a changed file: overwrite it, rerun, get the new numbers', async () => {

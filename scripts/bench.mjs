@@ -107,7 +107,8 @@ for (const { preset, path } of files) {
   log(`\n${path} (${(entry.sizeBytes / 1e6).toFixed(0)} MB)`);
   const add = record => {
     entry.runs.push(record);
-    log(`  ${record.tool.padEnd(38)} ${record.wallSeconds.toFixed(2).padStart(8)} s wall  peak ${(record.peakRssBytes / 1e9).toFixed(2)} GB`);
+    record.throughputMBs = entry.sizeBytes / 1e6 / record.wallSeconds;
+    log(`  ${record.tool.padEnd(38)} ${record.wallSeconds.toFixed(2).padStart(8)} s wall  ${record.throughputMBs.toFixed(0).padStart(5)} MB/s of file  peak ${(record.peakRssBytes / 1e9).toFixed(2)} GB`);
   };
   const baseline = lastJson(run(python, ['scripts/bench_baseline.py', path]).stdout);
   add({ ...baseline, tool: 'pyarrow + numpy (baseline)', wallSeconds: baseline.seconds.total });
@@ -193,12 +194,12 @@ try {
 }
 
 // The Markdown table for the README.
-const rows = ['| file | tool | wall s | speed-up vs baseline | peak memory | agrees |', '|---|---|---|---|---|---|'];
+const rows = ['| file | tool | wall s | MB/s of file | speed-up vs baseline | peak memory | agrees |', '|---|---|---|---|---|---|---|'];
 for (const file of report.files) {
   for (const record of file.runs) {
     const problems = file.agreement.find(a => a.tool === record.tool).problems;
     rows.push(
-      `| ${file.file.split('/').pop()} | ${record.tool} | ${record.wallSeconds.toFixed(2)} | ${(file.ratios[record.tool]).toFixed(2)}× | ${(record.peakRssBytes / 1e9).toFixed(2)} GB | ${problems.length ? `no: ${problems.join('; ')}` : 'yes'} |`
+      `| ${file.file.split('/').pop()} | ${record.tool} | ${record.wallSeconds.toFixed(2)} | ${record.throughputMBs.toFixed(0)} | ${(file.ratios[record.tool]).toFixed(2)}× | ${(record.peakRssBytes / 1e9).toFixed(2)} GB | ${problems.length ? `no: ${problems.join('; ')}` : 'yes'} |`
     );
   }
 }

@@ -55,7 +55,12 @@ test('locolens.show renders, saves its results, and survives the data file going
   // Without the data file and after a reload, the plot comes back from the saved results.
   await page.contents.deleteFile(`${tmpPath}/walk.parquet`);
   await page.reload();
-  // The workspace reopens the notebook; open it when it did not.
+  // The workspace reopens the notebook; open it when it did not (its tab may take a moment to
+  // come back: opening it again meanwhile waits for a tab change that never comes).
+  await page
+    .locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: name })
+    .waitFor({ timeout: 15000 })
+    .catch(() => undefined);
   if (!(await page.notebook.isOpen(name))) {
     await page.notebook.openByPath(`${tmpPath}/${name}`);
   }

@@ -21,6 +21,8 @@ import {
   type IAnalysisStore
 } from '../core/analysis/analyze-dataset';
 import { TensorStore } from '../core/store/tensor-store';
+import { HttpRangeSource } from '../core/io/http-range-source';
+import { readParquetFooter, type IParquetFileInfo } from '../core/parquet/footer';
 import type { ISelection } from '../core/kernels/cycle-tensor';
 import { LocolensError, describeError, errorCode } from '../core/errors';
 import type { SourceSpec } from '../core/io/byte-source';
@@ -105,8 +107,9 @@ export class DatasetService implements ILocolensDatasets {
   /** The summary from the browser cache when the file (size, date, footer) is the same. */
   private async cachedSummary(path: string, spec: SourceSpec, options: { scanValues?: boolean }): Promise<IDatasetSummary> {
     const pool = this.workers();
-    // The footer (a few kB) names the file's content: part of the key, so no stale summary.
-    const footer = await pool.run(api => api.footer(spec));
+    // The footer (a few kB) names the file's content: part of the key, so no stale summary. It
+    // is read on this thread (hyparquet, no wasm), so a cache hit starts no worker.
+    const footer = await this.readFooter(spec);
     const { value, hit } = await this.cache.getOrCompute(
       {
         path,
@@ -121,6 +124,20 @@ export class DatasetService implements ILocolensDatasets {
       isDatasetSummary
     );
     return hit ? { ...value, io: { ...value.io, cached: true, bytesRead: footer.io.bytesRead, requests: footer.io.requests } } : value;
+  }
+
+  /** The footer of a file over HTTP Range requests, with the I/O it took. */
+  private async readFooter(spec: SourceSpec): Promise<{ value: IParquetFileInfo; io: { bytesRead: number; requests: number } }> {
+    if (spec.kind !== 'http') {
+      throw new LocolensError('bad-argument', 'the browser reads files over HTTP only');
+    }
+    const source = await HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers });
+    try {
+      const value = await readParquetFooter(source);
+      return { value, io: { bytesRead: source.stats.bytesRead, requests: source.stats.requests } };
+    } finally {
+      await source.close();
+    }
   }
 
   /** The result cache (IndexedDB). */
@@ -147,7 +164,8 @@ export class DatasetService implements ILocolensDatasets {
   async analyze(path: string, selection: ISelection, options: IBrowserAnalyzeOptions = {}): Promise<IAnalysisResult> {
     const spec = await this.specFor(path);
     const summary = await this.inspect(path);
-    const backend = await this.resolveBackend(options.backend ?? this.backend);
+    // The key names the backend asked for; it is resolved (a GPU adapter requested) on a miss only.
+    const requested = options.backend ?? this.backend;
     const pool = this.workers();
     const size = spec.kind === 'http' ? (spec.size ?? 0) : 0;
     const lastModified = spec.kind === 'http' ? (spec.version ?? '') : '';
@@ -171,14 +189,14 @@ export class DatasetService implements ILocolensDatasets {
           lastModified,
           footerHash,
           operation: 'analysis',
-          params: { selection, ddof: kernelOptions.ddof ?? 0, nan: kernelOptions.nan ?? 'propagate', threshold: kernelOptions.outlierThreshold ?? 2, backend, budget: this.memoryBudget, phases: kernelOptions.phaseCorrelations ?? true },
+          params: { selection, ddof: kernelOptions.ddof ?? 0, nan: kernelOptions.nan ?? 'propagate', threshold: kernelOptions.outlierThreshold ?? 2, backend: requested, budget: this.memoryBudget, phases: kernelOptions.phaseCorrelations ?? true },
           version: LOCOLENS_VERSION
         },
-        () =>
+        async () =>
           analyzeDataset(pool, spec, selection, {
             ...kernelOptions,
             summary,
-            backend,
+            backend: await this.resolveBackend(requested),
             offload: true,
             memoryBudget: this.memoryBudget,
             store,

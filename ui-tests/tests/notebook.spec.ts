@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { expect, test } from '@jupyterlab/galata';
+import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 
 const DATA = process.env.JUPYTERLAB_GALATA_ROOT_DIR ?? join(__dirname, '..', '.galata-data');
 const VENV = join(__dirname, '..', '..', '.venv', 'bin');
@@ -24,12 +24,31 @@ test.use({
   }
 });
 
+/**
+ * A new notebook at `path` (Python kernel), written through the Contents API and opened: unlike
+ * `notebook.createNew`, it does not depend on the folder the file browser shows, which a previous
+ * test's restored workspace can change under it.
+ */
+async function newNotebook(page: IJupyterLabPageFixture, path: string): Promise<void> {
+  const notebook = {
+    cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: '' }],
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  expect(await page.contents.uploadContent(JSON.stringify(notebook), 'text', path)).toBe(true);
+  await page.evaluate(async file => void (await (window as any).jupyterapp.commands.execute('docmanager:open', { path: file })), path);
+  const name = path.split('/').pop()!;
+  await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: name }).waitFor();
+  await page.notebook.activate(name);
+}
+
 test('locolens.show renders, saves its results, and survives the data file going away', async ({ page, tmpPath }, testInfo) => {
   const expected = JSON.parse(
     execFileSync(PYTHON, [join(__dirname, '..', 'expected_outliers.py'), join(DATA, 'fixtures', 'multi_rowgroup.parquet')], { encoding: 'utf8' })
   );
   const name = 'show.ipynb';
-  await page.notebook.createNew(name);
+  await newNotebook(page, `${tmpPath}/${name}`);
   await page.notebook.setCell(
     0,
     'code',
@@ -78,13 +97,13 @@ test('locolens.show renders, saves its results, and survives the data file going
   expect(converted).toMatch(/<img alt="locolens patterns plot" src="data:image\/png;base64,/);
 });
 
-test('specs are data: bad ones give an error box, and names are never HTML', async ({ page }) => {
+test('specs are data: bad ones give an error box, and names are never HTML', async ({ page, tmpPath }) => {
   const dialogs: string[] = [];
   page.on('dialog', dialog => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-  await page.notebook.createNew('bad.ipynb');
+  await newNotebook(page, `${tmpPath}/bad.ipynb`);
   const evil = '<img src=x onerror=alert(1)>';
   await page.notebook.setCell(
     0,

@@ -4,6 +4,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
+import { progressFraction } from '../core/analysis/analyze-dataset';
 import { formatBytes } from '../core/format';
 import { h } from './dom';
 import type { IActivity, ILocolensDatasets } from './tokens';
@@ -49,7 +50,7 @@ export class ActivityStatus extends Widget {
     const p = activity.progress;
     switch (activity.state) {
       case 'running': {
-        const percent = p ? Math.round(100 * (p.rowGroups ? p.rowGroupsDone / p.rowGroups : p.cycles ? p.cyclesDone / p.cycles : 0)) : 0;
+        const percent = Math.round(100 * progressFraction(p));
         const rowGroups = p?.rowGroups ? ` · row groups ${p.rowGroupsDone}/${p.rowGroups}` : '';
         this.text.textContent = p ? `locolens: ${p.stage} ${percent} %${rowGroups} · ${formatBytes(p.bytesRead)} · cycles ${p.cyclesDone}/${p.cycles}` : `locolens: ${activity.label}…`;
         break;

@@ -9,7 +9,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import type { IAnalysisProgress, IAnalysisResult, IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import { progressFraction, type IAnalysisProgress, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/analyze-dataset';
 import { describeError, errorCode } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
@@ -162,7 +162,7 @@ export class AnalysisView extends Widget {
       return;
     }
     this.progressShown = at;
-    const fraction = !progress ? 0 : progress.rowGroups ? progress.rowGroupsDone / progress.rowGroups : progress.cycles ? progress.cyclesDone / progress.cycles : 0;
+    const fraction = progressFraction(progress);
     const stage = !progress ? 'Analysing…' : STAGE_LABELS[progress.stage];
     const bar = h('progress', { class: 'locolens-progress', 'data-locolens': 'progress', max: 1, value: fraction, 'aria-label': 'Analysis progress' });
     const cancel = h('button', { class: 'jp-mod-styled jp-mod-warn', 'data-locolens': 'cancel' }, 'Cancel');

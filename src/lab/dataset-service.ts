@@ -49,6 +49,16 @@ function isDatasetSummary(value: unknown): value is IDatasetSummary {
   );
 }
 
+/** What names a file's content in cache keys: server path, size, last_modified and footer hash. */
+function fileIdentity(path: string, spec: SourceSpec, footerHash = ''): { path: string; size: number; lastModified: string; footerHash: string } {
+  return {
+    path,
+    size: spec.kind === 'http' ? (spec.size ?? 0) : 0,
+    lastModified: spec.kind === 'http' ? (spec.version ?? '') : '',
+    footerHash
+  };
+}
+
 /** Base64 of bytes, in chunks (no giant argument lists). */
 function toBase64(bytes: Uint8Array): string {
   let binary = '';
@@ -112,10 +122,7 @@ export class DatasetService implements ILocolensDatasets {
     const footer = await this.readFooter(spec);
     const { value, hit } = await this.cache.getOrCompute(
       {
-        path,
-        size: spec.kind === 'http' ? (spec.size ?? 0) : 0,
-        lastModified: spec.kind === 'http' ? (spec.version ?? '') : '',
-        footerHash: footer.value.footerHash,
+        ...fileIdentity(path, spec, footer.value.footerHash),
         operation: 'dataset-summary',
         params: { scanValues: !!options.scanValues },
         version: LOCOLENS_VERSION
@@ -167,9 +174,6 @@ export class DatasetService implements ILocolensDatasets {
     // The key names the backend asked for; it is resolved (a GPU adapter requested) on a miss only.
     const requested = options.backend ?? this.backend;
     const pool = this.workers();
-    const size = spec.kind === 'http' ? (spec.size ?? 0) : 0;
-    const lastModified = spec.kind === 'http' ? (spec.version ?? '') : '';
-    const footerHash = summary.footerHash ?? '';
     const store = this.storeFor(path, spec, summary, pool);
     const { signal, onProgress, tensors, ...kernelOptions } = options;
     // The status bar's cancel and the caller's signal both stop the run.
@@ -184,10 +188,7 @@ export class DatasetService implements ILocolensDatasets {
     try {
       const { value, hit } = await this.cache.getOrCompute(
         {
-          path,
-          size,
-          lastModified,
-          footerHash,
+          ...fileIdentity(path, spec, summary.footerHash),
           operation: 'analysis',
           params: { selection, ddof: kernelOptions.ddof ?? 0, nan: kernelOptions.nan ?? 'propagate', threshold: kernelOptions.outlierThreshold ?? 2, backend: requested, budget: this.memoryBudget, phases: kernelOptions.phaseCorrelations ?? true },
           version: LOCOLENS_VERSION
@@ -243,9 +244,8 @@ export class DatasetService implements ILocolensDatasets {
 
   /** The tensor store with a file's identity (path, size, last_modified, footer hash). */
   private storeFor(path: string, spec: SourceSpec, summary: IDatasetSummary, pool: WorkerPool): IAnalysisStore {
-    const size = spec.kind === 'http' ? (spec.size ?? 0) : 0;
-    const lastModified = spec.kind === 'http' ? (spec.version ?? '') : '';
-    return { store: this.tensorStore(pool), identity: JSON.stringify([path, size, lastModified, summary.footerHash ?? '']) };
+    const { size, lastModified, footerHash } = fileIdentity(path, spec, summary.footerHash);
+    return { store: this.tensorStore(pool), identity: JSON.stringify([path, size, lastModified, footerHash]) };
   }
 
   /** The decoded-tensor store in OPFS, owned by this pool's workers. */
@@ -304,7 +304,8 @@ export class DatasetService implements ILocolensDatasets {
 
   async stat(path: string): Promise<{ path: string; size: number; lastModified: string }> {
     const spec = await this.specFor(path);
-    return { path, size: spec.kind === 'http' ? (spec.size ?? 0) : 0, lastModified: spec.kind === 'http' ? (spec.version ?? '') : '' };
+    const { size, lastModified } = fileIdentity(path, spec);
+    return { path, size, lastModified };
   }
 
   /** Write a table next to a dataset (parquet in a worker, or CSV) through the Contents API. */

@@ -61,7 +61,8 @@ export class PerformancePanel extends Widget {
     this.title.caption = 'locolens performance';
     performance.changed.connect(() => this.schedule());
     datasets.activity.connect((_, activity) => {
-      if (activity.state !== 'running') {
+      // Cache figures list the stored tensors (worker I/O): only while the panel is shown.
+      if (activity.state !== 'running' && this.isVisible) {
         void datasets.cacheInfo().then(info => {
           this.cache = info;
           this.schedule();

@@ -46,6 +46,14 @@ export interface IAnalysisProgress {
   cycles: number;
 }
 
+/** How far a stage has got, 0–1: by row groups while reading parquet, else by cycles. */
+export function progressFraction(progress: IAnalysisProgress | null | undefined): number {
+  if (!progress) {
+    return 0;
+  }
+  return progress.rowGroups ? progress.rowGroupsDone / progress.rowGroups : progress.cycles ? progress.cyclesDone / progress.cycles : 0;
+}
+
 /** The tensor store an analysis may read and fill, with the file's identity. */
 export interface IAnalysisStore {
   store: TensorStore;
@@ -150,6 +158,30 @@ export function isAnalysisResult(value: unknown): value is IAnalysisResult {
   );
 }
 
+/** Where each block's cycles go: its group, and its first cycle in the group (blocks in plan order). */
+function blockLayout(groups: ICycleGroup[]): Array<{ group: number; offset: number }> {
+  const layout: Array<{ group: number; offset: number }> = [];
+  groups.forEach((group, g) => {
+    let offset = 0;
+    for (const block of group.blocks) {
+      layout.push({ group: g, offset });
+      offset += block.cycles;
+    }
+  });
+  return layout;
+}
+
+/** The stored blocks' folders and indices, or null when one of them is not stored. */
+async function storedBlocks(
+  store: IAnalysisStore,
+  features: string[],
+  blocks: ISubjectTaskBlock[]
+): Promise<Array<{ folder: string; index: IStoredBlock }> | null> {
+  const folders = blocks.map(block => store.store.blockFolder(store.identity, features, block.subject, block.task));
+  const indices = await Promise.all(folders.map(folder => store.store.index(folder, features)));
+  return indices.every(index => index !== null) ? indices.map((index, b) => ({ folder: folders[b], index: index! })) : null;
+}
+
 /**
  * One feature's samples of one group (`[cycle][phase]`), read from the tensor store: only that
  * feature's slab of each stored chunk is read. For drawing every cycle of a streamed group.
@@ -168,25 +200,16 @@ export async function readGroupFeature(
   if (!group || plan.groups.length !== result.groups.length || feature < 0 || feature >= plan.features.length) {
     return null;
   }
-  const folders = group.blocks.map(block => store.store.blockFolder(store.identity, plan.features, block.subject, block.task));
-  const indices = await Promise.all(folders.map(folder => store.store.index(folder, plan.features).catch(() => null)));
-  if (indices.some(index => index === null)) {
-    return null;
-  }
   const out = new Float32Array(group.cycles * PHASES);
-  const offsets: number[] = [];
-  let offset = 0;
-  for (const block of group.blocks) {
-    offsets.push(offset);
-    offset += block.cycles;
-  }
+  const layout = blockLayout([group]);
   try {
-    await streamStoredChunks(
-      store.store,
-      indices.map((index, b) => ({ folder: folders[b], index: index! })),
-      chunk => out.set(chunk.tensor.data, (offsets[chunk.block] + chunk.firstCycle) * PHASES),
-      { featureIndices: [feature] }
-    );
+    const stored = await storedBlocks(store, plan.features, group.blocks);
+    if (!stored) {
+      return null;
+    }
+    await streamStoredChunks(store.store, stored, chunk => out.set(chunk.tensor.data, (layout[chunk.block].offset + chunk.firstCycle) * PHASES), {
+      featureIndices: [feature]
+    });
   } catch {
     return null;
   }
@@ -204,25 +227,19 @@ export async function loadGroupTensors(result: IAnalysisResult, summary: IDatase
     return false;
   }
   const plan = planCycles(summary, result.selection);
-  const blocks = plan.groups.flatMap(group => group.blocks);
-  const folders = blocks.map(block => store.store.blockFolder(store.identity, plan.features, block.subject, block.task));
-  const indices = await Promise.all(folders.map(folder => store.store.index(folder, plan.features).catch(() => null)));
-  if (indices.some(index => index === null) || plan.groups.length !== result.groups.length) {
+  if (plan.groups.length !== result.groups.length) {
     return false;
   }
   const tensors = plan.groups.map(group => ({ features: plan.features, cycles: group.cycles, data: new Float32Array(plan.features.length * group.cycles * PHASES) }));
-  const owner: Array<[group: number, offset: number]> = [];
-  plan.groups.forEach((group, g) => {
-    let offset = 0;
-    for (const block of group.blocks) {
-      owner.push([g, offset]);
-      offset += block.cycles;
-    }
-  });
+  const layout = blockLayout(plan.groups);
   try {
-    await streamStoredChunks(store.store, indices.map((index, b) => ({ folder: folders[b], index: index! })), chunk => {
-      const [g, offset] = owner[chunk.block];
-      copyChunk(chunk.tensor, tensors[g], offset + chunk.firstCycle);
+    const stored = await storedBlocks(store, plan.features, plan.groups.flatMap(group => group.blocks));
+    if (!stored) {
+      return false;
+    }
+    await streamStoredChunks(store.store, stored, chunk => {
+      const { group, offset } = layout[chunk.block];
+      copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
     }, {});
   } catch {
     return false;
@@ -286,16 +303,7 @@ async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelec
   const plan = planCycles(summary, selection);
   const F = plan.features.length;
   const blocks = plan.groups.flatMap(group => group.blocks);
-  const groupOfBlock: number[] = [];
-  const offsetOfBlock: number[] = [];
-  plan.groups.forEach((group, g) => {
-    let offset = 0;
-    for (const block of group.blocks) {
-      groupOfBlock.push(g);
-      offsetOfBlock.push(offset);
-      offset += block.cycles;
-    }
-  });
+  const layout = blockLayout(plan.groups);
   const totalCycles = blocks.reduce((sum, block) => sum + block.cycles, 0);
   const bytesPerCycle = F * PHASES * 4;
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
@@ -322,10 +330,7 @@ async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelec
   let stored: Array<{ folder: string; index: IStoredBlock }> | null = null;
   if (store && !store.store.stats.disabled) {
     try {
-      const indices = await Promise.all(folders.map(folder => store.store.index(folder, plan.features)));
-      if (indices.every(index => index !== null)) {
-        stored = indices.map((index, b) => ({ folder: folders[b], index: index! }));
-      }
+      stored = await storedBlocks(store, plan.features, blocks);
     } catch (error) {
       console.warn(`locolens: the tensor store cannot be read (${describeError(error)}); decoding parquet`);
     }
@@ -396,8 +401,8 @@ async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelec
     // In memory: assemble each group's tensor, then run every kernel on it.
     const tensors = plan.groups.map(group => ({ features: plan.features, cycles: group.cycles, data: new Float32Array(F * group.cycles * PHASES) }));
     await pass(chunk => {
-      const tensor = tensors[groupOfBlock[chunk.block]];
-      copyChunk(chunk.tensor, tensor, offsetOfBlock[chunk.block] + chunk.firstCycle);
+      const { group, offset } = layout[chunk.block];
+      copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
       report({ cyclesDone: progress.cyclesDone + chunk.tensor.cycles });
     }, undefined, true);
     const kernelStarted = now();
@@ -439,8 +444,7 @@ async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelec
       try {
         const timed = { ms: 0 };
         groups = await streamGroups(plan, backend, kernelOptions, threshold, withPhases, offload ? pool : null, pass, {
-          groupOfBlock,
-          offsetOfBlock,
+          layout,
           budget,
           totalCycles,
           timed,
@@ -524,8 +528,7 @@ async function streamGroups(
   pool: WorkerPool | null,
   pass: (sink: ChunkSink, featureIndices?: number[], writeStore?: boolean) => Promise<void>,
   context: {
-    groupOfBlock: number[];
-    offsetOfBlock: number[];
+    layout: Array<{ group: number; offset: number }>;
     budget: number;
     totalCycles: number;
     timed: { ms: number };
@@ -545,8 +548,9 @@ async function streamGroups(
   };
   let cyclesDone = 0;
   await pass(async chunk => {
-    const accumulator = accumulators[context.groupOfBlock[chunk.block]];
-    const offset = context.offsetOfBlock[chunk.block] + chunk.firstCycle;
+    const { group, offset: first } = context.layout[chunk.block];
+    const accumulator = accumulators[group];
+    const offset = first + chunk.firstCycle;
     const statistics: Promise<IChunkStatistics> = pool
       ? pool
           .run(api => {
@@ -571,8 +575,8 @@ async function streamGroups(
     const withRmse = first === 0;
     cyclesDone = 0;
     await pass(async chunk => {
-      const g = context.groupOfBlock[chunk.block];
-      const offset = context.offsetOfBlock[chunk.block] + chunk.firstCycle;
+      const { group: g, offset: first } = context.layout[chunk.block];
+      const offset = first + chunk.firstCycle;
       const n = chunk.tensor.cycles * PHASES;
       // The chunk holds every feature in the RMSE pass, else only the batch's.
       batch.forEach((f, i) => {

@@ -22,8 +22,6 @@ export interface IChunkFiles {
   write(path: string, data: Uint8Array): Promise<void>;
   /** Bytes `[offset, offset + length)` of each range, concatenated; a whole file when `ranges` is null. */
   read(path: string, ranges: Array<[offset: number, length: number]> | null): Promise<Uint8Array>;
-  /** Whether a file exists. */
-  exists(path: string): Promise<boolean>;
   /** Remove a folder and everything in it (no error when absent). */
   remove(path: string): Promise<void>;
   /** The folders directly under `path`, with their sizes. */

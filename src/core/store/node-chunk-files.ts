@@ -42,15 +42,6 @@ export class NodeChunkFiles implements IChunkFiles {
     }
   }
 
-  async exists(path: string): Promise<boolean> {
-    try {
-      await stat(this.resolve(path));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   async remove(path: string): Promise<void> {
     await rm(this.resolve(path), { recursive: true, force: true });
   }

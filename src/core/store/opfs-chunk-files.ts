@@ -111,15 +111,6 @@ export class OpfsChunkFiles implements IChunkFiles {
     });
   }
 
-  async exists(path: string): Promise<boolean> {
-    try {
-      await this.handle(path, false);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   async remove(path: string): Promise<void> {
     const parts = pathParts(path);
     if (parts.length === 0) {

@@ -76,11 +76,13 @@ export class TensorStore {
 
   /** The index of a stored block, or null when absent, incomplete or unreadable. */
   async index(folder: string, features: string[]): Promise<IStoredBlock | null> {
-    const exists = await this.call({ op: 'exists', path: `${folder}/index.json` });
-    if (exists !== true) {
+    // One read (no separate existence check): a missing index is a block not stored.
+    let bytes: StoreAnswer;
+    try {
+      bytes = await this.call({ op: 'read', path: `${folder}/index.json`, ranges: null });
+    } catch {
       return null;
     }
-    const bytes = await this.call({ op: 'read', path: `${folder}/index.json`, ranges: null });
     try {
       const index = JSON.parse(new TextDecoder().decode(bytes as Uint8Array)) as IStoredBlock;
       const chunkCycles = index.chunks.reduce((sum, chunk) => sum + chunk.cycles, 0);

@@ -67,12 +67,11 @@ export interface IDecodeService {
 export type StoreOperation =
   | { op: 'write'; path: string; data: Uint8Array }
   | { op: 'read'; path: string; ranges: Array<[number, number]> | null }
-  | { op: 'exists'; path: string }
   | { op: 'remove'; path: string }
   | { op: 'list'; path: string };
 
-/** What `store` answers: bytes for a read, folders for a list, a flag for exists. */
-export type StoreAnswer = Uint8Array | IStoredFolder[] | boolean | null;
+/** What `store` answers: bytes for a read, folders for a list. */
+export type StoreAnswer = Uint8Array | IStoredFolder[] | null;
 
 interface IOpenFile {
   source: IByteSource;
@@ -200,8 +199,6 @@ export class DecodeService implements IDecodeService {
           return null;
         case 'read':
           return files.read(operation.path, operation.ranges);
-        case 'exists':
-          return files.exists(operation.path);
         case 'remove':
           await files.remove(operation.path);
           return null;

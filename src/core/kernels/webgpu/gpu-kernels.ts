@@ -12,7 +12,7 @@
  * - Validation errors, out-of-memory and a lost device raise `GpuKernelError`, never a partial or
  *   silently zero result (error scopes around every call): callers fall back to the CPU.
  */
-import { correlationsOfMoments, featurePairs } from '../co-moments';
+import { correlationsOfMoments, featurePairs, mergeCoMoments } from '../co-moments';
 import { LocolensError } from '../../errors';
 import type { IGroupStatistics } from '../group-statistics';
 import { VALIDATION_LIMITS, emptyPatternPartial, emptyPerCycleFeatures } from '../reference';
@@ -275,7 +275,7 @@ export class GpuKernels {
             chunk,
             [pairBuffer],
             P * sampleChunks * 36,
-            data => mergeCoMoments(featureMoments, new Float32Array(data), P, 1, sampleChunks)
+            data => mergeGpuCoMoments(featureMoments, new Float32Array(data), P, 1, sampleChunks)
           )
         );
         if (phaseMoments) {
@@ -288,7 +288,7 @@ export class GpuKernels {
               chunk,
               [pairBuffer],
               P * PHASES * cycleChunks * 36,
-              data => mergeCoMoments(phaseMoments, new Float32Array(data), P, PHASES, cycleChunks)
+              data => mergeGpuCoMoments(phaseMoments, new Float32Array(data), P, PHASES, cycleChunks)
             )
           );
         }
@@ -506,32 +506,24 @@ const PARAM_LAYOUT: Record<Kernel, { fields: number[]; rowStride: number }> = {
 
 /**
  * Merge per-chunk co-moments `(n, shift a, mean a − shift a, shift b, mean b − shift b, C_aa, C_bb,
- * C_ab, nan)` into float64 totals `(n, mean a, mean b, C_aa, C_bb, C_ab, nan)` per (slot, pair).
+ * C_ab, nan)` into float64 totals `(n, mean a, mean b, C_aa, C_bb, C_ab, nan)` per (slot, pair):
+ * each chunk in the totals' layout (means rebuilt in float64), then the shared exact merge.
  */
-function mergeCoMoments(total: Float64Array, part: Float32Array, pairs: number, slots: number, chunks: number): void {
+function mergeGpuCoMoments(total: Float64Array, part: Float32Array, pairs: number, slots: number, chunks: number): void {
+  const chunk = new Float64Array(slots * pairs * 7);
   for (let k = 0; k < chunks; k++) {
-    for (let s = 0; s < slots; s++) {
-      for (let q = 0; q < pairs; q++) {
-        const o = ((k * slots + s) * pairs + q) * 9;
-        const t = (s * pairs + q) * 7;
-        total[t + 6] = Math.max(total[t + 6], part[o + 8]);
-        const nb = part[o];
-        if (nb === 0) {
-          continue;
-        }
-        const na = total[t];
-        const n = na + nb;
-        const da = part[o + 1] + part[o + 2] - total[t + 1];
-        const db = part[o + 3] + part[o + 4] - total[t + 2];
-        const w = (na * nb) / n;
-        total[t + 3] += part[o + 5] + da * da * w;
-        total[t + 4] += part[o + 6] + db * db * w;
-        total[t + 5] += part[o + 7] + da * db * w;
-        total[t + 1] += (da * nb) / n;
-        total[t + 2] += (db * nb) / n;
-        total[t] = n;
-      }
+    for (let i = 0; i < slots * pairs; i++) {
+      const o = (k * slots * pairs + i) * 9;
+      const t = i * 7;
+      chunk[t] = part[o];
+      chunk[t + 1] = part[o + 1] + part[o + 2];
+      chunk[t + 2] = part[o + 3] + part[o + 4];
+      chunk[t + 3] = part[o + 5];
+      chunk[t + 4] = part[o + 6];
+      chunk[t + 5] = part[o + 7];
+      chunk[t + 6] = part[o + 8];
     }
+    mergeCoMoments(total, chunk);
   }
 }
 

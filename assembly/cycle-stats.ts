@@ -439,3 +439,314 @@ export function rmseEnd(cycles: i32, ignore: i32, ssPtr: usize, nPtr: usize, nan
     store<f64>(outPtr + at, (nan && !ignore) || n == 0 ? NaN : Math.sqrt(load<f64>(ssPtr + at) / n));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Whole-chunk statistics: co-moments (Gram products of shifted values), validation, key histograms.
+
+/** Samples per Gram block: f32x4 lanes sum at most 64 products before they are flushed to float64. */
+const GRAM_BLOCK: i32 = 256;
+
+/**
+ * Co-moments of `features` features of `n` samples each (`data`: features × n float32, no NaN) over
+ * all samples: per feature the float64 mean (`oMean`), and per pair (a ≤ b, row order) the sum of
+ * products of deviations from the means (`oGram`, float64, P = F(F+1)/2). `scratch` holds
+ * features × GRAM_BLOCK float32.
+ *
+ * Values are shifted by their float32-rounded mean m; Gram products of the shifted values e are
+ * summed in f32x4 lanes over blocks of 256 samples, then in float64; the exact co-moment is
+ * Σ e_a e_b − n ē_a ē_b (ē: the mean of e, also summed in float64).
+ */
+export function gramFeatures(data: usize, features: i32, n: i32, scratch: usize, shift: usize, oMean: usize, oGram: usize): void {
+  // Means in float64, and their float32 roundings as the shift.
+  for (let f = 0; f < features; f++) {
+    const x = data + ((<usize>f * <usize>n) << 2);
+    let acc = f64x2.splat(0);
+    let i: i32 = 0;
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(x + (<usize>i << 2));
+      acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 0, 1))));
+    }
+    let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    for (; i < n; i++) sum += <f64>load<f32>(x + (<usize>i << 2));
+    store<f32>(shift + (<usize>f << 2), <f32>(sum / <f64>n));
+  }
+  const P = (features * (features + 1)) >> 1;
+  memory.fill(oGram, 0, <usize>P << 3);
+  memory.fill(oMean, 0, <usize>features << 3);
+  for (let start: i32 = 0; start < n; start += GRAM_BLOCK) {
+    let m = n - start;
+    if (m > GRAM_BLOCK) m = GRAM_BLOCK;
+    const vectors = (m + 3) >> 2;
+    // Shift the block into the scratch (a partial last vector is zero-padded), summing e per feature.
+    for (let f = 0; f < features; f++) {
+      const x = data + ((<usize>f * <usize>n + <usize>start) << 2);
+      const row = scratch + ((<usize>f * <usize>GRAM_BLOCK) << 2);
+      const k = f32x4.splat(load<f32>(shift + (<usize>f << 2)));
+      let se = f32x4.splat(0);
+      let i: i32 = 0;
+      for (; i + 4 <= m; i += 4) {
+        const e = f32x4.sub(v128.load(x + (<usize>i << 2)), k);
+        v128.store(row + (<usize>i << 2), e);
+        se = f32x4.add(se, e);
+      }
+      if (i < m) {
+        v128.store(row + (<usize>i << 2), f32x4.splat(0));
+        for (; i < m; i++) {
+          const e = load<f32>(x + (<usize>i << 2)) - load<f32>(shift + (<usize>f << 2));
+          store<f32>(row + (<usize>i << 2), e);
+          se = f32x4.replace_lane(se, 0, f32x4.extract_lane(se, 0) + e);
+        }
+      }
+      store<f64>(oMean + (<usize>f << 3), load<f64>(oMean + (<usize>f << 3)) + hsum(se));
+    }
+    // Upper-triangular Gram: each row a against four rows b at a time.
+    let pair: i32 = 0;
+    for (let a = 0; a < features; a++) {
+      const ra = scratch + ((<usize>a * <usize>GRAM_BLOCK) << 2);
+      let b = a;
+      for (; b + 3 < features; b += 4) {
+        const r0 = scratch + ((<usize>b * <usize>GRAM_BLOCK) << 2);
+        const r1 = r0 + (<usize>GRAM_BLOCK << 2);
+        const r2 = r1 + (<usize>GRAM_BLOCK << 2);
+        const r3 = r2 + (<usize>GRAM_BLOCK << 2);
+        let s0 = f32x4.splat(0);
+        let s1 = f32x4.splat(0);
+        let s2 = f32x4.splat(0);
+        let s3 = f32x4.splat(0);
+        for (let v = 0; v < vectors; v++) {
+          const o = <usize>v << 4;
+          const va = v128.load(ra + o);
+          s0 = f32x4.add(s0, f32x4.mul(va, v128.load(r0 + o)));
+          s1 = f32x4.add(s1, f32x4.mul(va, v128.load(r1 + o)));
+          s2 = f32x4.add(s2, f32x4.mul(va, v128.load(r2 + o)));
+          s3 = f32x4.add(s3, f32x4.mul(va, v128.load(r3 + o)));
+        }
+        const g = oGram + (<usize>pair << 3);
+        store<f64>(g, load<f64>(g) + hsum(s0));
+        store<f64>(g + 8, load<f64>(g + 8) + hsum(s1));
+        store<f64>(g + 16, load<f64>(g + 16) + hsum(s2));
+        store<f64>(g + 24, load<f64>(g + 24) + hsum(s3));
+        pair += 4;
+      }
+      for (; b < features; b++) {
+        const rb = scratch + ((<usize>b * <usize>GRAM_BLOCK) << 2);
+        let s = f32x4.splat(0);
+        for (let v = 0; v < vectors; v++) {
+          const o = <usize>v << 4;
+          s = f32x4.add(s, f32x4.mul(v128.load(ra + o), v128.load(rb + o)));
+        }
+        const g = oGram + (<usize>pair << 3);
+        store<f64>(g, load<f64>(g) + hsum(s));
+        pair++;
+      }
+    }
+  }
+  // Σ e → ē; co-moments about the exact means; means = shift + ē.
+  pairFixup(features, <f64>n, shift, oMean, oGram);
+}
+
+/** From Σe per feature (in `oMean`) and Σ e_a e_b (in `oGram`): exact co-moments and means. */
+function pairFixup(features: i32, n: f64, shift: usize, oMean: usize, oGram: usize): void {
+  for (let f = 0; f < features; f++) {
+    store<f64>(oMean + (<usize>f << 3), load<f64>(oMean + (<usize>f << 3)) / n);
+  }
+  let pair: i32 = 0;
+  for (let a = 0; a < features; a++) {
+    const ea = load<f64>(oMean + (<usize>a << 3));
+    for (let b = a; b < features; b++) {
+      const g = oGram + (<usize>pair << 3);
+      store<f64>(g, load<f64>(g) - n * ea * load<f64>(oMean + (<usize>b << 3)));
+      pair++;
+    }
+  }
+  for (let f = 0; f < features; f++) {
+    store<f64>(oMean + (<usize>f << 3), <f64>load<f32>(shift + (<usize>f << 2)) + load<f64>(oMean + (<usize>f << 3)));
+  }
+}
+
+/**
+ * Co-moments at each phase across `cycles` cycles (`data`: features × cycles × 150 float32, no NaN):
+ * per (feature, phase) the float64 mean (`oMean`, `[feature][phase]`), and per phase and pair the sum
+ * of products of deviations (`oGram`, `[phase][pair]` float64). `shift`: features × 152 float32 scratch
+ * (slot layout), `acc`: 152 float64 scratch.
+ */
+export function gramPhases(data: usize, features: i32, cycles: i32, shift: usize, oMean: usize, oGram: usize): void {
+  const P = (features * (features + 1)) >> 1;
+  const tailMask = i32x4(0, 0, -1, -1);
+  memory.fill(oGram, 0, (<usize>P * <usize>PHASES) << 3);
+  memory.fill(oMean, 0, (<usize>features * <usize>PHASES) << 3);
+  // Per (feature, phase): the float64 mean over cycles, rounded to float32 as the shift.
+  for (let f = 0; f < features; f++) {
+    const fdata = data + <usize>f * <usize>cycles * CYCLE_BYTES;
+    const mrow = oMean + ((<usize>f * <usize>PHASES) << 3);
+    for (let c = 0; c < cycles; c++) {
+      const x = fdata + <usize>c * CYCLE_BYTES;
+      for (let p = 0; p < PHASES; p++) {
+        const at = mrow + (<usize>p << 3);
+        store<f64>(at, load<f64>(at) + <f64>load<f32>(x + (<usize>p << 2)));
+      }
+    }
+    const srow = shift + <usize>f * 152 * 4;
+    for (let p = 0; p < PHASES; p++) {
+      const at = mrow + (<usize>p << 3);
+      const mean = load<f64>(at) / <f64>cycles;
+      store<f64>(at, mean);
+      store<f32>(srow + (slotOf(p) << 2), <f32>mean);
+      if (p == 146 || p == 147) store<f32>(srow + (<usize>(p + 2) << 2), <f32>mean);
+    }
+  }
+  // Per pair, 38 phase vectors, summed over cycles in f32x4 lanes (flushed every 64 cycles).
+  // The shifted values e = x − m32 have a float32 mean ē ≠ 0 of order ε|m|: the fixup below uses
+  // Σe_a e_b − n ē_a ē_b with ē from float64 sums.
+  let pair: i32 = 0;
+  for (let a = 0; a < features; a++) {
+    const da = data + <usize>a * <usize>cycles * CYCLE_BYTES;
+    const sa = shift + <usize>a * 152 * 4;
+    for (let b = a; b < features; b++) {
+      const db = data + <usize>b * <usize>cycles * CYCLE_BYTES;
+      const sb = shift + <usize>b * 152 * 4;
+      for (let j = 0; j < 38; j++) {
+        const o: usize = j < 37 ? <usize>j << 4 : TAIL;
+        const slot = o < TAIL ? o : TAIL_SLOT;
+        const ka = v128.load(sa + slot);
+        const kb = v128.load(sb + slot);
+        let total = f64x2.splat(0);
+        let total2 = f64x2.splat(0);
+        let c0: i32 = 0;
+        while (c0 < cycles) {
+          let c1 = c0 + 64;
+          if (c1 > cycles) c1 = cycles;
+          let s = f32x4.splat(0);
+          for (let c = c0; c < c1; c++) {
+            const off = <usize>c * CYCLE_BYTES + o;
+            const ea = f32x4.sub(v128.load(da + off), ka);
+            const eb = f32x4.sub(v128.load(db + off), kb);
+            s = f32x4.add(s, f32x4.mul(ea, eb));
+          }
+          if (o == TAIL) s = v128.and(s, tailMask);
+          total = f64x2.add(total, f64x2.promote_low_f32x4(s));
+          total2 = f64x2.add(total2, f64x2.promote_low_f32x4(f32x4.shuffle(s, s, 2, 3, 0, 1)));
+          c0 = c1;
+        }
+        // Lanes hold phases o/4 .. o/4 + 3 (the tail: 146..149, of which 148, 149 are new).
+        const p0 = <i32>(o < TAIL ? o >> 2 : 146);
+        for (let lane = 0; lane < 4; lane++) {
+          const p = p0 + lane;
+          if (o == TAIL && lane < 2) continue;
+          const v = lane == 0 ? f64x2.extract_lane(total, 0) : lane == 1 ? f64x2.extract_lane(total, 1) : lane == 2 ? f64x2.extract_lane(total2, 0) : f64x2.extract_lane(total2, 1);
+          const g = oGram + ((<usize>p * <usize>P + <usize>pair) << 3);
+          store<f64>(g, v);
+        }
+      }
+      pair++;
+    }
+  }
+  // ē per (feature, phase): mean(x) − m32, exactly in float64.
+  const n = <f64>cycles;
+  for (let p = 0; p < PHASES; p++) {
+    let k: i32 = 0;
+    for (let a = 0; a < features; a++) {
+      const ea = load<f64>(oMean + ((<usize>a * <usize>PHASES + <usize>p) << 3)) - <f64>load<f32>(shift + <usize>a * 152 * 4 + (slotOf(p) << 2));
+      for (let b = a; b < features; b++) {
+        const eb = load<f64>(oMean + ((<usize>b * <usize>PHASES + <usize>p) << 3)) - <f64>load<f32>(shift + <usize>b * 152 * 4 + (slotOf(p) << 2));
+        const g = oGram + ((<usize>p * <usize>P + <usize>k) << 3);
+        store<f64>(g, load<f64>(g) - n * ea * eb);
+        k++;
+      }
+    }
+  }
+}
+
+/**
+ * Validation flags of each cycle of one feature (`data`: cycles × 150 float32), OR-ed into `oReasons`
+ * (u8 per cycle): kind 1 = angle (range, and jumps > 0.5236 between consecutive samples, in float64),
+ * 2 = velocity, 3 = moment, 0 = other (`limit`: the largest float32 not above the range limit, so that
+ * |x| > limit in float32 is |x| > the float64 limit); any kind flags non-finite samples (16).
+ */
+export function validateFeature(data: usize, cycles: i32, kind: i32, limit: f32, oReasons: usize): void {
+  const absMask = i32x4.splat(0x7fffffff);
+  const inf = f32x4.splat(Infinity);
+  const lim = f32x4.splat(limit);
+  const jump = f64x2.splat(0.5236);
+  for (let c = 0; c < cycles; c++) {
+    const x = data + <usize>c * CYCLE_BYTES;
+    // Lanes: NaN or ±inf (|x| not < inf) flags non-finite; |x| > limit flags the range.
+    let nonFinite = i32x4.splat(0);
+    let range = i32x4.splat(0);
+    let jumps = i32x4.splat(0);
+    for (let j = 0; j < 38; j++) {
+      const o: usize = j < 37 ? <usize>j << 4 : TAIL;
+      const v = v128.load(x + o);
+      const a = v128.and(v, absMask);
+      nonFinite = v128.or(nonFinite, v128.not(f32x4.lt(a, inf)));
+      range = v128.or(range, f32x4.gt(a, lim));
+      if (kind == 1) {
+        // x[p] − x[p − 1] in float64 for the vector's phases (the first phase has none before it).
+        const prev = o > 0 ? v128.load(x + o - 4) : v;
+        const d0 = f64x2.abs(f64x2.sub(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(prev)));
+        const d1 = f64x2.abs(f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 0, 1)), f64x2.promote_low_f32x4(f32x4.shuffle(prev, prev, 2, 3, 0, 1))));
+        jumps = v128.or(jumps, v128.or(f64x2.gt(d0, jump), f64x2.gt(d1, jump)));
+        if (o == 0) {
+          // Phases 1..3 against 0..2.
+          for (let p = 1; p < 4; p++) {
+            const d = Math.abs(<f64>load<f32>(x + (<usize>p << 2)) - <f64>load<f32>(x + (<usize>(p - 1) << 2)));
+            if (d > 0.5236) jumps = i32x4.splat(-1);
+          }
+        }
+      }
+    }
+    let flags: u8 = 0;
+    if (v128.any_true(nonFinite)) flags |= 16;
+    if (kind == 1) {
+      if (v128.any_true(range)) flags |= 1;
+      if (v128.any_true(jumps)) flags |= 2;
+    } else if (kind == 2) {
+      if (v128.any_true(range)) flags |= 4;
+    } else if (kind == 3) {
+      if (v128.any_true(range)) flags |= 8;
+    }
+    store<u8>(oReasons + <usize>c, load<u8>(oReasons + <usize>c) | flags);
+  }
+}
+
+/**
+ * Level-0 histogram of order-preserving keys (top 12 bits) of `n` float32 samples at `data`, added
+ * into `counts` (4096 u32); returns the NaN samples.
+ */
+export function keyHistogram0(data: usize, n: i32, counts: usize): i32 {
+  let nan: i32 = 0;
+  for (let i: i32 = 0; i < n; i++) {
+    const bits = load<u32>(data + (<usize>i << 2));
+    if ((bits & 0x7fffffff) > 0x7f800000) {
+      nan++;
+      continue;
+    }
+    const key = bits & 0x80000000 ? ~bits : bits | 0x80000000;
+    const at = counts + (<usize>(key >>> 20) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+  }
+  return nan;
+}
+
+/**
+ * Level-1 or -2 histogram: samples whose key's top bits (above `shift + width`) equal one of the
+ * `prefixCount` sorted prefixes at `prefixes` (u32) count in that prefix's histogram of
+ * `(key >>> shift) & mask` (`counts`: prefixCount × (mask + 1) u32).
+ */
+export function keyHistogramUnder(data: usize, n: i32, shift: u32, width: u32, prefixes: usize, prefixCount: i32, counts: usize): void {
+  const mask: u32 = (1 << width) - 1;
+  const up = shift + width;
+  for (let i: i32 = 0; i < n; i++) {
+    const bits = load<u32>(data + (<usize>i << 2));
+    if ((bits & 0x7fffffff) > 0x7f800000) continue;
+    const key = bits & 0x80000000 ? ~bits : bits | 0x80000000;
+    const top = key >>> up;
+    for (let j = 0; j < prefixCount; j++) {
+      if (load<u32>(prefixes + (<usize>j << 2)) == top) {
+        const at = counts + ((<usize>j * (<usize>mask + 1) + <usize>((key >>> shift) & mask)) << 2);
+        store<u32>(at, load<u32>(at) + 1);
+        break;
+      }
+    }
+  }
+}

@@ -3,7 +3,7 @@
  */
 import { columnRows, type IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatBytes } from '../core/format';
-import type { IAnalysisResult } from '../core/analysis/analyze-dataset';
+import type { IAnalysisResult } from '../core/analysis/result';
 import type { IProfile } from '../core/monitor/performance-monitor';
 
 /** Lay out rows as aligned columns. */

@@ -10,10 +10,11 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { analysisToJSON, analyzeDataset, type IAnalysisProgress, type IAnalysisStore } from '../core/analysis/analyze-dataset';
+import { analyzeDataset } from '../core/analysis/analyze-dataset';
+import { analysisToJSON, type IAnalysisProgress, type IAnalysisStore } from '../core/analysis/result';
 import { formatBytes } from '../core/format';
 import { analysisDigest } from '../core/analysis/analysis-digest';
-import type { WorkerPool } from '../core/pool/worker-pool';
+import type { DecodePool } from '../core/worker/decode-service';
 import { TensorStore } from '../core/store/tensor-store';
 import { LOCOLENS_VERSION } from '../core/version';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
@@ -213,7 +214,7 @@ function parseArgs(argv: string[]): IArgs {
 useNodeGpu();
 
 /** The tensor store in a cache folder, and the file's identity (path, size, mtime, footer). */
-async function nodeTensorStore(pool: WorkerPool, folder: string, file: string, footerHash: string): Promise<IAnalysisStore> {
+async function nodeTensorStore(pool: DecodePool, folder: string, file: string, footerHash: string): Promise<IAnalysisStore> {
   const info = await stat(file);
   const identity = JSON.stringify([resolve(file), info.size, info.mtimeMs, footerHash]);
   return { store: new TensorStore(pool, resolve(folder), LOCOLENS_VERSION), identity };

@@ -67,3 +67,17 @@ export function errorCode(error: unknown): LocolensErrorCode | undefined {
   }
   return undefined;
 }
+
+/** Bytes and requests one worker call read from its source. */
+export interface IIoCount {
+  bytesRead: number;
+  requests: number;
+}
+
+/**
+ * A result or an error, as sent between threads: errors keep their code and one-line message.
+ * `fatal` marks a worker whose wasm instance is poisoned (the pool replaces it).
+ */
+export type Envelope<T> =
+  | { ok: true; value: T; io: IIoCount }
+  | { ok: false; code: LocolensErrorCode | 'internal'; message: string; fatal: boolean };

@@ -4,7 +4,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { progressFraction } from '../core/analysis/analyze-dataset';
+import { progressFraction } from '../core/analysis/result';
 import { formatBytes } from '../core/format';
 import { h } from './dom';
 import type { IActivity, ILocolensDatasets } from './tokens';

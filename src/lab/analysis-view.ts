@@ -9,7 +9,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { progressFraction, type IAnalysisProgress, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import { progressFraction, type IAnalysisProgress, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/result';
 import { describeError, errorCode } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';

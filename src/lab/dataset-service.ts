@@ -9,17 +9,8 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { ResultCache } from '../core/cache/result-cache';
-import {
-  DEFAULT_MEMORY_BUDGET,
-  analyzeDataset,
-  isAnalysisResult,
-  loadGroupTensors,
-  readGroupFeature,
-  withoutTensors,
-  type IAnalysisProgress,
-  type IAnalysisResult,
-  type IAnalysisStore
-} from '../core/analysis/analyze-dataset';
+import { DEFAULT_MEMORY_BUDGET, analyzeDataset, loadGroupTensors, readGroupFeature } from '../core/analysis/analyze-dataset';
+import { isAnalysisResult, withoutTensors, type IAnalysisProgress, type IAnalysisResult, type IAnalysisStore } from '../core/analysis/result';
 import { TensorStore } from '../core/store/tensor-store';
 import { HttpRangeSource } from '../core/io/http-range-source';
 import { readParquetFooter, type IParquetFileInfo } from '../core/parquet/footer';
@@ -27,7 +18,8 @@ import type { ISelection } from '../core/kernels/cycle-tensor';
 import { LocolensError, describeError, errorCode } from '../core/errors';
 import type { SourceSpec } from '../core/io/byte-source';
 import { createBrowserPool } from '../core/pool/browser-pool';
-import type { IPoolStats, WorkerPool } from '../core/pool/worker-pool';
+import type { IPoolStats } from '../core/pool/worker-pool';
+import type { DecodePool } from '../core/worker/decode-service';
 import type { TableColumns } from '../core/worker/decode-service';
 import { toCsv } from './export-results';
 import { LOCOLENS_VERSION } from '../core/version';
@@ -78,7 +70,7 @@ export class DatasetService implements ILocolensDatasets {
     registerGpuProvider(async () => (navigator as Navigator & { gpu?: GPU }).gpu ?? null);
   }
 
-  private pool: WorkerPool | null = null;
+  private pool: DecodePool | null = null;
   private poolSize = 0;
   private readonly summaries = new Map<string, Promise<IDatasetSummary>>();
   private readonly configuredSignal = new Signal<this, void>(this);
@@ -243,13 +235,13 @@ export class DatasetService implements ILocolensDatasets {
   private store: TensorStore | null = null;
 
   /** The tensor store with a file's identity (path, size, last_modified, footer hash). */
-  private storeFor(path: string, spec: SourceSpec, summary: IDatasetSummary, pool: WorkerPool): IAnalysisStore {
+  private storeFor(path: string, spec: SourceSpec, summary: IDatasetSummary, pool: DecodePool): IAnalysisStore {
     const { size, lastModified, footerHash } = fileIdentity(path, spec, summary.footerHash);
     return { store: this.tensorStore(pool), identity: JSON.stringify([path, size, lastModified, footerHash]) };
   }
 
   /** The decoded-tensor store in OPFS, owned by this pool's workers. */
-  private tensorStore(pool: WorkerPool): TensorStore {
+  private tensorStore(pool: DecodePool): TensorStore {
     if (!this.store || this.store.pool !== pool) {
       this.store = new TensorStore(pool, 'locolens-tensors', LOCOLENS_VERSION, this.cache.maxBytes);
     }
@@ -354,7 +346,7 @@ export class DatasetService implements ILocolensDatasets {
     this.pool = null;
   }
 
-  private workers(): WorkerPool {
+  private workers(): DecodePool {
     if (!this.pool || this.pool.isDisposed) {
       this.pool = createBrowserPool(this.poolSize > 0 ? this.poolSize : undefined);
     }

@@ -2,7 +2,7 @@
  * Export of an analysis next to its dataset: the per-cycle features (one row per cycle) and the
  * mean/SD patterns (one row per feature and phase), as parquet or CSV through the Contents API.
  */
-import type { IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import type { IGroupAnalysis } from '../core/analysis/result';
 import { PHASES } from '../core/kernels/types';
 import type { TableColumns } from '../core/worker/decode-service';
 import type { IAnalysisRequest } from './analysis-view';

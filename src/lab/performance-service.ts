@@ -6,7 +6,7 @@
  */
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import type { IAnalysisProgress } from '../core/analysis/analyze-dataset';
+import type { IAnalysisProgress } from '../core/analysis/result';
 import { PerformanceMonitor, browserSampler, type IMonitorSample, type IProfile } from '../core/monitor/performance-monitor';
 import type { IActivity, ILocolensDatasets, ILocolensPerformance } from './tokens';
 

@@ -4,7 +4,7 @@
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 
-import type { IAnalysisProgress, IAnalysisResult } from '../core/analysis/analyze-dataset';
+import type { IAnalysisProgress, IAnalysisResult } from '../core/analysis/result';
 import type { ICacheStats } from '../core/cache/result-cache';
 import type { IMonitorSample, IProfile } from '../core/monitor/performance-monitor';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';

@@ -16,7 +16,7 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { Data, Layout } from 'plotly.js';
 
-import type { IAnalysisResult, IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import type { IAnalysisResult, IGroupAnalysis } from '../core/analysis/result';
 import { describeError } from '../core/errors';
 import { quantileSorted } from '../core/kernels/reference';
 import { PHASES } from '../core/kernels/types';

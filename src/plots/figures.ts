@@ -3,7 +3,7 @@
  */
 import type { Data, Layout } from 'plotly.js';
 
-import type { IGroupAnalysis } from '../core/analysis/analyze-dataset';
+import type { IGroupAnalysis } from '../core/analysis/result';
 import { PHASES } from '../core/kernels/types';
 
 /**

@@ -3,7 +3,7 @@
  * shipping every per-cycle number: counts, outliers, checksums of the patterns and per-cycle
  * means, and the run's provenance (backend, timings, bytes, memory mode, cache).
  */
-import type { IAnalysisResult } from './analyze-dataset';
+import type { IAnalysisResult } from './result';
 
 /** The digest of one analysis. */
 export interface IAnalysisDigest {

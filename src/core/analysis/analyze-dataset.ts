@@ -7,13 +7,16 @@ import { inspectDataset } from '../dataset/inspect-dataset';
 import type { IDatasetSummary } from '../dataset/dataset-summary';
 import type { SourceSpec } from '../io/byte-source';
 import { LocolensError } from '../errors';
-import type { WorkerPool } from '../pool/worker-pool';
-import { cpuFallback, selectBackend, type BackendName, type ICycleKernelBackend } from '../kernels/backends';
+import type { DecodePool } from '../worker/decode-service';
+import { cpuFallback, referenceBackend, selectBackend, wasmBackend, workersBackend, type BackendName, type ICycleKernelBackend } from '../kernels/backends';
+import { NoSpillStoreError, analyzeOnPool } from './pool-analysis';
 import { planCycles, type ICycleGroup, type ICyclePlan, type ISelection } from '../kernels/cycle-tensor';
 import type { ISubjectTaskBlock } from '../dataset/dataset-summary';
 import { describeError, errorCode } from '../errors';
 import { chunkStatistics } from '../kernels/group-statistics';
-import type { IStoredBlock, TensorStore } from '../store/tensor-store';
+import type { IStoredBlock } from '../store/tensor-store';
+import type { IAnalysisProgress, IAnalysisResult, IAnalysisStore, IGroupAnalysis } from './result';
+import { blockLayout } from './plan';
 import { streamParquetChunks, streamStoredChunks, throwIfCancelled, type ChunkSink } from './cycle-stream';
 import { GroupAccumulator, type IChunkStatistics } from './group-accumulator';
 import { transfer } from 'comlink';
@@ -25,41 +28,9 @@ import { finalizePatterns, outliersFromRmse } from '../kernels/reference';
 import {
   DEFAULT_KERNEL_OPTIONS,
   PHASES,
-  type ICorrelations,
   type ICycleTensor,
-  type IKernelOptions,
-  type IOutliers,
-  type IPatterns,
-  type IPerCycleFeatures,
-  type ISummaryStatistics,
-  type IValidation
+  type IKernelOptions
 } from '../kernels/types';
-
-/** Progress of an analysis, reported at most once per row group or chunk. */
-export interface IAnalysisProgress {
-  /** What runs now: reading parquet, reading the tensor store, the second pass, the kernels. */
-  stage: 'summary' | 'decode' | 'store' | 'second-pass' | 'kernels';
-  rowGroupsDone: number;
-  rowGroups: number;
-  bytesRead: number;
-  cyclesDone: number;
-  cycles: number;
-}
-
-/** How far a stage has got, 0–1: by row groups while reading parquet, else by cycles. */
-export function progressFraction(progress: IAnalysisProgress | null | undefined): number {
-  if (!progress) {
-    return 0;
-  }
-  return progress.rowGroups ? progress.rowGroupsDone / progress.rowGroups : progress.cycles ? progress.cyclesDone / progress.cycles : 0;
-}
-
-/** The tensor store an analysis may read and fill, with the file's identity. */
-export interface IAnalysisStore {
-  store: TensorStore;
-  /** Names the file's content: path, size, modification time and footer hash. */
-  identity: string;
-}
 
 /** Default memory budget of an analysis: 512 MB. */
 export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
@@ -87,88 +58,15 @@ export interface IAnalyzeOptions extends Partial<IKernelOptions> {
   memoryBudget?: number;
   /** The tensor store: read from it when it holds every block, else fill it. */
   store?: IAnalysisStore;
+  /**
+   * Where a group larger than half the budget spills when there is no usable store (the caller
+   * removes it afterwards; the CLI uses a temporary folder). Without either, such a group is
+   * streamed from parquet, with a second read for the RMSE and the quantiles.
+   */
+  scratch?: IAnalysisStore;
   /** Aborting it stops the analysis with a `cancelled` error; nothing half-written is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: IAnalysisProgress) => void;
-}
-
-/** Every result for one group of cycles. */
-export interface IGroupAnalysis {
-  task: string;
-  subjects: string[];
-  cycles: number;
-  /** Subject and index within its subject×task of each cycle. */
-  cycleSubjects: string[];
-  cycleIndex: number[];
-  features: string[];
-  perCycle: IPerCycleFeatures;
-  patterns: IPatterns;
-  /** Global max − global min per feature. */
-  romOverall: Float64Array;
-  summary: ISummaryStatistics;
-  outliers: IOutliers;
-  validation: IValidation;
-  correlations: ICorrelations;
-  /**
-   * The cycles themselves (`[feature][cycle][phase]`), for drawing every cycle, when the group
-   * was analysed in memory (absent when streamed). Not part of the JSON form.
-   */
-  tensor?: ICycleTensor;
-}
-
-/** The result of an analysis. */
-export interface IAnalysisResult {
-  schemaVersion: 1;
-  file: { name: string; sizeBytes: number; rows: number };
-  selection: ISelection;
-  options: IKernelOptions & { outlierThreshold: number };
-  /** The backend that produced the numbers. */
-  backend: BackendName;
-  /** The GPU, when the backend is webgpu. */
-  adapter?: string;
-  /** Why the backend differs from the one asked for (e.g. WebGPU unavailable or its device lost). */
-  fallback?: string;
-  groups: IGroupAnalysis[];
-  skipped: Array<{ subject: string; task: string; rows: number; reason: string }>;
-  timings: { summaryMs: number; decodeMs: number; kernelMs: number; totalMs: number };
-  io: { bytesRead: number; requests: number };
-  /** How the cycles were held: all in memory, or streamed in chunks under the budget. */
-  memory: { mode: 'in-memory' | 'streamed'; budgetBytes: number; tensorBytes: number; chunkCycles: number; passes: number };
-  /** Where the cycles came from: parquet (and written to the store), or the store. */
-  tensorSource: 'parquet' | 'store';
-  /** Set when the whole result came from a results cache. */
-  cached?: boolean;
-}
-
-/** The result without the group tensors (the form kept in a results cache). */
-export function withoutTensors(result: IAnalysisResult): IAnalysisResult {
-  return { ...result, groups: result.groups.map(({ tensor, ...group }) => group) };
-}
-
-/** Whether a value has the shape of an analysis result (a cached entry may be damaged). */
-export function isAnalysisResult(value: unknown): value is IAnalysisResult {
-  const result = value as IAnalysisResult | null;
-  return (
-    !!result &&
-    result.schemaVersion === 1 &&
-    Array.isArray(result.groups) &&
-    result.groups.every(group => ArrayBuffer.isView(group.perCycle?.mean) && ArrayBuffer.isView(group.patterns?.mean) && Array.isArray(group.features)) &&
-    typeof result.timings?.totalMs === 'number' &&
-    typeof result.memory?.mode === 'string'
-  );
-}
-
-/** Where each block's cycles go: its group, and its first cycle in the group (blocks in plan order). */
-function blockLayout(groups: ICycleGroup[]): Array<{ group: number; offset: number }> {
-  const layout: Array<{ group: number; offset: number }> = [];
-  groups.forEach((group, g) => {
-    let offset = 0;
-    for (const block of group.blocks) {
-      layout.push({ group: g, offset });
-      offset += block.cycles;
-    }
-  });
-  return layout;
 }
 
 /** The stored blocks' folders and indices, or null when one of them is not stored. */
@@ -261,7 +159,7 @@ export async function loadGroupTensors(result: IAnalysisResult, summary: IDatase
  *   `cancelled` when `options.signal` aborts.
  */
 export async function analyzeDataset(
-  pool: WorkerPool,
+  pool: DecodePool,
   spec: SourceSpec,
   selection: ISelection = {},
   options: IAnalyzeOptions = {}
@@ -289,7 +187,7 @@ class StoreReadError extends Error {
   }
 }
 
-async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelection, options: IAnalyzeOptions): Promise<IAnalysisResult> {
+async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelection, options: IAnalyzeOptions): Promise<IAnalysisResult> {
   const started = now();
   const kernelOptions: IKernelOptions = { ddof: options.ddof ?? DEFAULT_KERNEL_OPTIONS.ddof, nan: options.nan ?? DEFAULT_KERNEL_OPTIONS.nan };
   const threshold = options.outlierThreshold ?? 2;
@@ -319,9 +217,66 @@ async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelec
     options.onProgress?.({ ...progress });
   };
 
-  const selected = await selectBackend(options.backend ?? 'auto', pool);
-  let backend = selected.backend;
-  let fallback = selected.fallback;
+  const requested = options.backend ?? 'auto';
+  const selected = requested === 'reference' || requested === 'wasm' || requested === 'workers' ? null : await selectBackend(requested, pool);
+  const chosen: ICycleKernelBackend | null = selected?.backend ?? (requested === 'reference' ? referenceBackend : null);
+  let fallback = selected?.fallback;
+  if (!chosen || chosen.name !== 'webgpu') {
+    // The CPU kernels run as a job inside the workers: decode once, kernels where the bytes land.
+    const name: BackendName = chosen?.name ?? (requested === 'workers' ? 'workers' : 'wasm');
+    try {
+      const outcome = await analyzeOnPool({
+        pool,
+        spec,
+        summary,
+        plan,
+        kernel: name === 'reference' ? 'reference' : 'wasm',
+        options: kernelOptions,
+        threshold,
+        phaseCorrelations: withPhases,
+        budget,
+        store: options.store,
+        scratch: options.scratch,
+        signal: options.signal,
+        report
+      });
+      const wall = now() - started - summaryMs;
+      const worker = outcome.decodeMs + outcome.kernelMs;
+      return {
+        schemaVersion: 1,
+        file: { name: summary.file.name, sizeBytes: summary.file.sizeBytes, rows: summary.file.rows },
+        selection: { ...selection, features: plan.features },
+        options: { ...kernelOptions, outlierThreshold: threshold },
+        backend: name,
+        fallback,
+        groups: outcome.groups,
+        skipped: plan.skipped,
+        // Decoding and kernels overlap in the workers: the wall time is split in their proportion.
+        timings: {
+          summaryMs: round(summaryMs),
+          decodeMs: round(worker > 0 ? (wall * outcome.decodeMs) / worker : 0),
+          kernelMs: round(worker > 0 ? (wall * outcome.kernelMs) / worker : wall),
+          totalMs: round(now() - started)
+        },
+        io: { bytesRead: io.bytesRead + outcome.io.bytesRead, requests: io.requests + outcome.io.requests },
+        memory: {
+          mode: outcome.spilled > 0 ? 'streamed' : 'in-memory',
+          budgetBytes: budget,
+          tensorBytes,
+          chunkCycles: 0,
+          passes: outcome.tensorSource === 'store' ? 0 : 1
+        },
+        tensorSource: outcome.tensorSource
+      };
+    } catch (error) {
+      if (!(error instanceof NoSpillStoreError)) {
+        throw error;
+      }
+      // No store to spill a large group to: stream it from parquet on this thread instead.
+    }
+  }
+  // WebGPU (or a large group without a store): this thread coordinates, as before the job engine.
+  let backend: ICycleKernelBackend = chosen ?? (requested === 'wasm' ? await wasmBackend().catch(() => workersBackend(pool)) : workersBackend(pool));
   const offload = options.offload ?? backend.name === 'workers';
 
   // Where the cycles come from: the store when it holds every block, else parquet (filling it).
@@ -481,7 +436,7 @@ async function analyzeOnce(pool: WorkerPool, spec: SourceSpec, selection: ISelec
 }
 
 /** After a GPU failure: forget the device, and the CPU backend that takes over. */
-async function gpuFallback(error: GpuKernelError, pool: WorkerPool | null): Promise<{ backend: ICycleKernelBackend; fallback: string }> {
+async function gpuFallback(error: GpuKernelError, pool: DecodePool | null): Promise<{ backend: ICycleKernelBackend; fallback: string }> {
   resetGpuKernels();
   const { backend } = await cpuFallback(pool);
   return { backend, fallback: `WebGPU failed (${error.message}); ${backend.name} computed the results` };
@@ -525,7 +480,7 @@ async function streamGroups(
   options: IKernelOptions,
   threshold: number,
   withPhases: boolean,
-  pool: WorkerPool | null,
+  pool: DecodePool | null,
   pass: (sink: ChunkSink, featureIndices?: number[], writeStore?: boolean) => Promise<void>,
   context: {
     layout: Array<{ group: number; offset: number }>;
@@ -604,7 +559,7 @@ async function analyzeGroup(
   options: IKernelOptions,
   threshold: number,
   withPhaseCorrelations: boolean,
-  pool: WorkerPool | null
+  pool: DecodePool | null
 ): Promise<IGroupAnalysis> {
   // The whole-tensor statistics run on a worker (on a copy) while the fused kernels run; a GPU
   // backend computes validation and correlations itself, the CPU the quantiles.
@@ -651,59 +606,3 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-/**
- * The result as plain JSON: per feature, arrays of numbers (NaN as null).
- */
-export function analysisToJSON(result: IAnalysisResult): unknown {
-  const list = (array: ArrayLike<number>) => Array.from(array, value => (Number.isFinite(value) ? value : null));
-  return {
-    schemaVersion: result.schemaVersion,
-    file: result.file,
-    selection: result.selection,
-    options: result.options,
-    backend: result.backend,
-    adapter: result.adapter,
-    fallback: result.fallback,
-    skipped: result.skipped,
-    timings: result.timings,
-    io: result.io,
-    memory: result.memory,
-    tensorSource: result.tensorSource,
-    groups: result.groups.map(group => {
-      const F = group.features.length;
-      const C = group.cycles;
-      const byFeature = <T>(make: (f: number) => T) => Object.fromEntries(group.features.map((name, f) => [name, make(f)]));
-      return {
-        task: group.task,
-        subjects: group.subjects,
-        cycles: C,
-        cycleSubjects: group.cycleSubjects,
-        cycleIndex: group.cycleIndex,
-        features: group.features,
-        perCycle: byFeature(f =>
-          Object.fromEntries(
-            (Object.keys(group.perCycle) as Array<keyof IPerCycleFeatures>).map(key => [key, list(group.perCycle[key].subarray(f * C, (f + 1) * C))])
-          )
-        ),
-        patterns: byFeature(f => ({
-          mean: list(group.patterns.mean.subarray(f * 150, (f + 1) * 150)),
-          std: list(group.patterns.std.subarray(f * 150, (f + 1) * 150))
-        })),
-        rom: byFeature(f => ({ overall: list([group.romOverall[f]])[0], byCycle: list(group.perCycle.rom.subarray(f * C, (f + 1) * C)) })),
-        summary: byFeature(f =>
-          Object.fromEntries((Object.keys(group.summary) as Array<keyof ISummaryStatistics>).map(key => [key, list([group.summary[key][f]])[0]]))
-        ),
-        outliers: { threshold: group.outliers.threshold, cut: list([group.outliers.cut])[0], cycles: group.outliers.cycles, rmse: list(group.outliers.rmse) },
-        validation: { valid: Array.from(group.validation.valid, v => v === 1), reasons: Array.from(group.validation.reasons) },
-        correlations: {
-          features: Array.from({ length: F }, (_, a) => list(group.correlations.features.subarray(a * F, (a + 1) * F))),
-          phases: group.correlations.phases
-            ? Array.from({ length: 150 }, (_, p) =>
-                Array.from({ length: F }, (_, a) => list(group.correlations.phases!.subarray((p * F + a) * F, (p * F + a + 1) * F)))
-              )
-            : null
-        }
-      };
-    })
-  };
-}

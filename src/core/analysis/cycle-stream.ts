@@ -8,7 +8,7 @@ import type { ISubjectTaskBlock } from '../dataset/dataset-summary';
 import { LocolensError } from '../errors';
 import type { SourceSpec } from '../io/byte-source';
 import type { IColumnBatch } from '../parquet/column-data';
-import type { WorkerPool } from '../pool/worker-pool';
+import type { DecodePool } from '../worker/decode-service';
 import { PHASES, type ICycleTensor } from '../kernels/types';
 import type { IStoredBlock, TensorStore } from '../store/tensor-store';
 
@@ -117,7 +117,7 @@ export interface IParquetStreamOptions {
  * @returns bytes and requests read.
  */
 export async function streamParquetChunks(
-  pool: WorkerPool,
+  pool: DecodePool,
   spec: SourceSpec,
   rowGroupRows: number[],
   blocks: ISubjectTaskBlock[],

@@ -17,7 +17,7 @@ import {
   type IPerCycleFeatures,
   type ISummaryStatistics
 } from '../kernels/types';
-import type { IGroupAnalysis } from './analyze-dataset';
+import type { IGroupAnalysis } from './result';
 
 /** Validation flags and co-moments of one chunk. */
 export interface IChunkStatistics {
@@ -54,6 +54,15 @@ export class GroupAccumulator {
 
   /** First pass: a chunk's per-cycle features and pattern moments, and its statistics. */
   addFirstPass(offset: number, n: number, perCycle: IPerCycleFeatures, partial: IPatternPartial, statistics: IChunkStatistics): void {
+    this.addPerCycle(offset, n, perCycle, statistics.reasons);
+    this.addMoments(partial, statistics.moments);
+    if (this.cyclesDone === this.group.cycles) {
+      this.finishMoments();
+    }
+  }
+
+  /** A chunk's per-cycle features and validation flags, at cycle `offset` of the group. */
+  addPerCycle(offset: number, n: number, perCycle: IPerCycleFeatures, reasons: Uint8Array): void {
     const F = this.features.length;
     const C = this.group.cycles;
     for (const key of Object.keys(this.perCycle) as Array<keyof IPerCycleFeatures>) {
@@ -61,22 +70,30 @@ export class GroupAccumulator {
         this.perCycle[key].set(perCycle[key].subarray(f * n, (f + 1) * n), f * C + offset);
       }
     }
-    this.partial = this.partial ? mergePatternPartials([this.partial, partial]) : partial;
-    this.reasons.set(statistics.reasons, offset);
-    if (!this.moments) {
-      this.moments = emptyCoMoments(F, this.withPhaseCorrelations && C >= 2);
-    }
-    mergeCoMoments(this.moments.features, statistics.moments.features);
-    if (this.moments.phases && statistics.moments.phases) {
-      mergeCoMoments(this.moments.phases, statistics.moments.phases);
-    }
+    this.reasons.set(reasons, offset);
     this.cyclesDone += n;
-    if (this.cyclesDone === C) {
-      // The group's last chunk: its correlations are final, the moments (150 × F × F × 7
-      // numbers with phases) need not live through the second pass.
-      this.correlations = correlationsOfMoments(F, this.moments, C, this.options);
-      this.moments = null;
+  }
+
+  /** Pattern moments and co-moments of some cycles (merged exactly). */
+  addMoments(partial: IPatternPartial, moments: ICoMoments): void {
+    const F = this.features.length;
+    this.partial = this.partial ? mergePatternPartials([this.partial, partial]) : partial;
+    if (!this.moments) {
+      this.moments = emptyCoMoments(F, this.withPhaseCorrelations && this.group.cycles >= 2);
     }
+    mergeCoMoments(this.moments.features, moments.features);
+    if (this.moments.phases && moments.phases) {
+      mergeCoMoments(this.moments.phases, moments.phases);
+    }
+  }
+
+  /**
+   * Every cycle's moments are in: the correlations are final, and the co-moments (150 × F × F × 7
+   * numbers with phases) need not live through the second pass.
+   */
+  finishMoments(): void {
+    this.correlations = correlationsOfMoments(this.features.length, this.moments ?? emptyCoMoments(this.features.length, false), this.group.cycles, this.options);
+    this.moments = null;
   }
 
   /** The mean/SD patterns, once the first pass is done. */
@@ -108,6 +125,13 @@ export class GroupAccumulator {
       return;
     }
     [this.medians.q25[f], this.medians.median[f], this.medians.q75[f]] = quantilesOf(values, [0.25, 0.5, 0.75]);
+  }
+
+  /** The quantiles of feature `f`, computed elsewhere (NaN stays NaN). */
+  setQuantileValues(f: number, q25: number, median: number, q75: number): void {
+    this.medians.q25[f] = q25;
+    this.medians.median[f] = median;
+    this.medians.q75[f] = q75;
   }
 
   /** The group's results. */

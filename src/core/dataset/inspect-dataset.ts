@@ -4,7 +4,7 @@
  */
 import type { SourceSpec } from '../io/byte-source';
 import type { IParquetFileInfo } from '../parquet/footer';
-import type { WorkerPool } from '../pool/worker-pool';
+import type { DecodePool } from '../worker/decode-service';
 import {
   buildDatasetSummary,
   findKeyColumns,
@@ -27,7 +27,7 @@ export interface IInspectOptions {
 /**
  * Summarize a dataset: footer, key runs per row group on all workers, merged in file order.
  */
-export async function inspectDataset(pool: WorkerPool, spec: SourceSpec, options: IInspectOptions = {}): Promise<IDatasetSummary> {
+export async function inspectDataset(pool: DecodePool, spec: SourceSpec, options: IInspectOptions = {}): Promise<IDatasetSummary> {
   const started = now();
   const io = { bytesRead: 0, requests: 0 };
   const count = (part: { bytesRead: number; requests: number }) => {

@@ -5,7 +5,7 @@
 import { transfer } from 'comlink';
 
 import { LocolensError, describeError } from '../errors';
-import type { WorkerPool } from '../pool/worker-pool';
+import type { DecodePool } from '../worker/decode-service';
 import { cycleRmse, emptyPerCycleFeatures, mergePatternPartials, patternPartial, perCycleFeatures } from './reference';
 import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from './types';
 import type { IGroupStatistics } from './group-statistics';
@@ -72,7 +72,7 @@ const MIN_CYCLES_PER_TASK = 32;
  * The wasm kernel on every worker of a pool: the cycles are split in contiguous ranges, each
  * range's sub-tensor is transferred (not copied) to a worker, and the partial moments merge exactly.
  */
-export function workersBackend(pool: WorkerPool): ICycleKernelBackend {
+export function workersBackend(pool: DecodePool): ICycleKernelBackend {
   const ranges = (cycles: number): Array<[number, number]> => {
     const parts = Math.max(1, Math.min(pool.size, Math.floor(cycles / MIN_CYCLES_PER_TASK)));
     const size = Math.ceil(cycles / parts);
@@ -146,7 +146,7 @@ export function subTensor(tensor: ICycleTensor, from: number, to: number): ICycl
  */
 export async function selectBackend(
   name: BackendName | 'auto',
-  pool: WorkerPool | null
+  pool: DecodePool | null
 ): Promise<{ backend: ICycleKernelBackend; fallback?: string }> {
   if (name === 'reference') {
     return { backend: referenceBackend };
@@ -178,7 +178,7 @@ export async function selectBackend(
 }
 
 /** The CPU backend that replaces the GPU: the pool when there is one, else wasm, else reference. */
-export async function cpuFallback(pool: WorkerPool | null): Promise<{ backend: ICycleKernelBackend }> {
+export async function cpuFallback(pool: DecodePool | null): Promise<{ backend: ICycleKernelBackend }> {
   if (pool) {
     return { backend: workersBackend(pool) };
   }

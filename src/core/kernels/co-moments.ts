@@ -167,7 +167,7 @@ function coMomentsDense(tensor: ICycleTensor, withPhases: boolean): ICoMoments {
 }
 
 /** Totals of one slot from its means and Gram products (no NaN). */
-function fillTotals(totals: Float64Array, slot: number, F: number, n: number, mean: Float64Array, gram: Float64Array): void {
+export function fillTotals(totals: Float64Array, slot: number, F: number, n: number, mean: Float64Array, gram: Float64Array): void {
   const P = (F * (F + 1)) / 2;
   const diagonal = new Float64Array(F);
   let k = 0;

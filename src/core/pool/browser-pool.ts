@@ -3,7 +3,7 @@
  */
 import { wrap } from 'comlink';
 
-import type { IDecodeService } from '../worker/decode-service';
+import type { DecodePool, IDecodeService } from '../worker/decode-service';
 import { WorkerPool, defaultPoolSize, type IWorkerHandle } from './worker-pool';
 
 /**
@@ -11,8 +11,8 @@ import { WorkerPool, defaultPoolSize, type IWorkerHandle } from './worker-pool';
  *
  * @param size - number of workers; default: navigator.hardwareConcurrency (at most 8).
  */
-export function createBrowserPool(size?: number): WorkerPool {
-  const factory = (): IWorkerHandle => {
+export function createBrowserPool(size?: number): DecodePool {
+  const factory = (): IWorkerHandle<IDecodeService> => {
     const worker = new Worker(new URL('../worker/browser-decode-worker.js', import.meta.url));
     const crashed = new Promise<string>(resolve => {
       worker.addEventListener('error', event => {
@@ -22,5 +22,5 @@ export function createBrowserPool(size?: number): WorkerPool {
     });
     return { api: wrap<IDecodeService>(worker), crashed, terminate: () => worker.terminate() };
   };
-  return new WorkerPool(factory, size ?? defaultPoolSize(navigator.hardwareConcurrency));
+  return new WorkerPool<IDecodeService>(factory, size ?? defaultPoolSize(navigator.hardwareConcurrency));
 }

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { wrap } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 
-import type { IDecodeService } from '../worker/decode-service';
+import type { DecodePool, IDecodeService } from '../worker/decode-service';
 import { WorkerPool, defaultPoolSize, type IWorkerHandle } from './worker-pool';
 
 /** The bundled worker script: next to this module when bundled, else in the package's dist/node. */
@@ -36,8 +36,8 @@ export function nodeWorkerScript(): string {
  *
  * @param size - number of workers; default: the available cores (os.availableParallelism).
  */
-export function createNodePool(size?: number, script = nodeWorkerScript()): WorkerPool {
-  const factory = (): IWorkerHandle => {
+export function createNodePool(size?: number, script = nodeWorkerScript()): DecodePool {
+  const factory = (): IWorkerHandle<IDecodeService> => {
     const worker = new Worker(script);
     const crashed = new Promise<string>(resolve => {
       worker.on('error', error => resolve(error instanceof Error ? error.message : String(error)));
@@ -49,5 +49,5 @@ export function createNodePool(size?: number, script = nodeWorkerScript()): Work
       terminate: () => void worker.terminate()
     };
   };
-  return new WorkerPool(factory, size ?? defaultPoolSize(availableParallelism()));
+  return new WorkerPool<IDecodeService>(factory, size ?? defaultPoolSize(availableParallelism()));
 }

@@ -1,39 +1,57 @@
 /**
- * A pool of long-lived decode workers (Web Workers in the browser, worker_threads in Node).
+ * A pool of long-lived workers (Web Workers in the browser, worker_threads in Node), generic over
+ * the API its workers expose: it knows nothing of what they do.
  *
  * #### Notes
  * One task runs on a worker at a time, the rest wait in a queue, so a worker's per-call I/O
- * counters are exact. A worker that crashes, or whose wasm instance panicked, is replaced; the
- * task it ran fails with a clear `worker-crashed` error instead of hanging.
+ * counters are exact. A task may be pinned to one worker (an analysis job keeps state there);
+ * a pinned task whose worker was replaced since fails rather than running on a fresh one. A
+ * worker that crashes, or whose wasm instance panicked, is replaced; the task it ran fails with
+ * a clear `worker-crashed` error instead of hanging.
  */
 import type { Remote } from 'comlink';
 
-import { LocolensError } from '../errors';
-import type { Envelope, IDecodeService } from '../worker/decode-service';
+import { LocolensError, type Envelope, type IIoCount } from '../errors';
 
 /** A started worker as the pool sees it. */
-export interface IWorkerHandle {
-  api: Remote<IDecodeService>;
+export interface IWorkerHandle<TApi = unknown> {
+  api: Remote<TApi>;
   /** Resolves (never rejects) when the worker dies, with the reason. */
   crashed: Promise<string>;
   terminate(): void;
 }
 
 /** Starts a worker. */
-export type WorkerFactory = () => IWorkerHandle;
+export type WorkerFactory<TApi = unknown> = () => IWorkerHandle<TApi>;
 
-interface ISlot {
-  handle: IWorkerHandle;
+/** Which worker a task ran on: its slot and that slot's generation (bumped when replaced). */
+export interface IWorkerRef {
+  slot: number;
+  generation: number;
+}
+
+/** What `run` resolves with. */
+export interface ITaskResult<T> {
+  value: T;
+  io: IIoCount;
+  /** The worker that ran the task (pin later tasks to it with `run(task, { on })`). */
+  worker: IWorkerRef;
+}
+
+interface ISlot<TApi> {
+  handle: IWorkerHandle<TApi>;
   busy: boolean;
   generation: number;
   /** Set while a task runs: told when the worker dies. */
   onCrash?: (reason: string) => void;
 }
 
-interface IQueued {
-  run: (api: Remote<IDecodeService>) => Promise<unknown>;
+interface IQueued<TApi> {
+  run: (api: Remote<TApi>) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Pinned to this worker, or any. */
+  on?: IWorkerRef;
 }
 
 /** Statistics of a pool, for gauges. */
@@ -45,14 +63,14 @@ export interface IPoolStats {
   restarts: number;
 }
 
-/** A fixed-size pool of decode workers. */
-export class WorkerPool {
+/** A fixed-size pool of workers exposing `TApi`. */
+export class WorkerPool<TApi = unknown> {
   /**
    * @param factory - starts one worker.
    * @param size - number of workers (at least 1).
    */
   constructor(
-    private readonly factory: WorkerFactory,
+    private readonly factory: WorkerFactory<TApi>,
     size: number
   ) {
     this.size = Math.max(1, Math.floor(size));
@@ -61,8 +79,8 @@ export class WorkerPool {
   /** Number of workers. */
   readonly size: number;
 
-  private slots: ISlot[] = [];
-  private readonly queue: IQueued[] = [];
+  private slots: Array<ISlot<TApi>> = [];
+  private readonly queue: Array<IQueued<TApi>> = [];
   private disposed = false;
   private stats = { tasksDone: 0, restarts: 0 };
 
@@ -78,22 +96,34 @@ export class WorkerPool {
   }
 
   /**
-   * Run `task` on the next free worker and unwrap its envelope.
+   * Run `task` on the next free worker (or on worker `options.on` only) and unwrap its envelope.
    *
-   * @throws LocolensError with the worker's code and message, or `worker-crashed`.
+   * @throws LocolensError with the worker's code and message, or `worker-crashed` (also when the
+   *   pinned worker was replaced since).
    */
-  run<T>(task: (api: Remote<IDecodeService>) => Promise<Envelope<T>>): Promise<{ value: T; io: { bytesRead: number; requests: number } }> {
+  run<T>(task: (api: Remote<TApi>) => Promise<Envelope<T>>, options: { on?: IWorkerRef } = {}): Promise<ITaskResult<T>> {
     if (this.disposed) {
       return Promise.reject(new LocolensError('cancelled', 'the worker pool was shut down'));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({
-        run: task as (api: Remote<IDecodeService>) => Promise<unknown>,
+        run: task as (api: Remote<TApi>) => Promise<unknown>,
         resolve: resolve as (value: unknown) => void,
-        reject
+        reject,
+        on: options.on
       });
       this.pump();
     });
+  }
+
+  /** Start every worker now (e.g. in an idle moment, before the first analysis). */
+  warm<T>(task: (api: Remote<TApi>) => Promise<Envelope<T>>): Promise<Array<ITaskResult<T>>> {
+    return Promise.all(Array.from({ length: this.size }, (_, slot) => this.run(task, { on: { slot, generation: this.slots[slot]?.generation ?? 0 } })));
+  }
+
+  /** Run `task` once on every started worker (e.g. to drop a job's state); failures are ignored. */
+  async broadcast<T>(task: (api: Remote<TApi>) => Promise<Envelope<T>>): Promise<void> {
+    await Promise.allSettled(this.slots.map((slot, index) => this.run(task, { on: { slot: index, generation: slot.generation } })));
   }
 
   /** Stop every worker; queued tasks fail. */
@@ -116,22 +146,48 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
-      let slot = this.slots.find(candidate => !candidate.busy);
-      if (!slot && this.slots.length < this.size) {
-        slot = { handle: this.factory(), busy: false, generation: 0 };
-        this.watch(slot);
-        this.slots.push(slot);
+    for (let i = 0; i < this.queue.length; ) {
+      const queued = this.queue[i];
+      let index: number;
+      if (queued.on) {
+        index = queued.on.slot;
+        if (index < 0 || index >= this.size) {
+          this.queue.splice(i, 1);
+          queued.reject(new LocolensError('bad-argument', `no worker ${index} in a pool of ${this.size}`));
+          continue;
+        }
+        while (this.slots.length <= index) {
+          this.start();
+        }
+      } else {
+        index = this.slots.findIndex(candidate => !candidate.busy);
+        if (index < 0 && this.slots.length < this.size) {
+          index = this.start();
+        }
       }
-      if (!slot) {
-        return;
+      const slot = index >= 0 ? this.slots[index] : undefined;
+      if (!slot || slot.busy) {
+        i++;
+        continue;
       }
-      const queued = this.queue.shift()!;
-      void this.execute(slot, queued);
+      this.queue.splice(i, 1);
+      if (queued.on && queued.on.generation !== slot.generation) {
+        queued.reject(new LocolensError('worker-crashed', 'a worker holding part of this analysis was restarted'));
+        continue;
+      }
+      void this.execute(slot, index, queued);
     }
   }
 
-  private async execute(slot: ISlot, queued: IQueued): Promise<void> {
+  /** Start one more worker; its slot index. */
+  private start(): number {
+    const slot: ISlot<TApi> = { handle: this.factory(), busy: false, generation: 0 };
+    this.watch(slot);
+    this.slots.push(slot);
+    return this.slots.length - 1;
+  }
+
+  private async execute(slot: ISlot<TApi>, index: number, queued: IQueued<TApi>): Promise<void> {
     slot.busy = true;
     const generation = slot.generation;
     // A promise per task, not a reaction on the worker's long-lived `crashed` promise: racing
@@ -146,7 +202,7 @@ export class WorkerPool {
       }
       const envelope = outcome.envelope as Envelope<unknown>;
       if (envelope.ok) {
-        queued.resolve({ value: envelope.value, io: envelope.io });
+        queued.resolve({ value: envelope.value, io: envelope.io, worker: { slot: index, generation } });
       } else {
         if (envelope.fatal) {
           this.replace(slot, generation);
@@ -166,7 +222,7 @@ export class WorkerPool {
     }
   }
 
-  private replace(slot: ISlot, generation: number): void {
+  private replace(slot: ISlot<TApi>, generation: number): void {
     if (slot.generation !== generation || this.disposed) {
       return;
     }
@@ -178,7 +234,7 @@ export class WorkerPool {
   }
 
   /** Tell the slot's running task when its (current) worker dies. */
-  private watch(slot: ISlot): void {
+  private watch(slot: ISlot<TApi>): void {
     const { handle } = slot;
     void handle.crashed.then(reason => {
       if (slot.handle === handle) {

@@ -18,7 +18,7 @@
 import { transfer } from 'comlink';
 
 import { hashText } from '../hash';
-import type { WorkerPool } from '../pool/worker-pool';
+import type { DecodePool } from '../worker/decode-service';
 import type { StoreAnswer, StoreOperation } from '../worker/decode-service';
 import { PHASES, type ICycleTensor } from '../kernels/types';
 import type { IStoredFolder } from './chunk-files';
@@ -61,7 +61,7 @@ export class TensorStore {
    * @param maxBytes - the size cap; least recently written blocks go first.
    */
   constructor(
-    readonly pool: WorkerPool,
+    readonly pool: DecodePool,
     readonly root: string,
     private readonly version: string,
     public maxBytes = 2 * 1024 ** 3
@@ -158,6 +158,21 @@ export class TensorStore {
     };
   }
 
+  /**
+   * Write a block's index (its chunk files were written by the workers): from now on the block
+   * is served from the store. A failure makes the store step aside and removes the folder.
+   */
+  async writeIndex(folder: string, index: IStoredBlock): Promise<void> {
+    try {
+      await this.call({ op: 'write', path: `${folder}/index.json`, data: new TextEncoder().encode(JSON.stringify(index)) });
+      this.stats.blocksWritten += 1;
+      this.stats.bytesWritten += index.features.length * index.cycles * PHASES * 4;
+    } catch (error) {
+      this.stepAside(error);
+      await this.call({ op: 'remove', path: folder }).catch(() => undefined);
+    }
+  }
+
   /** Remove one block. */
   async remove(folder: string): Promise<void> {
     await this.call({ op: 'remove', path: folder });
@@ -201,7 +216,8 @@ export class TensorStore {
     }
   }
 
-  private stepAside(error: unknown): void {
+  /** Stop using the store for this session, with one warning. */
+  stepAside(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     if (!this.stats.disabled) {
       console.warn(`locolens: the tensor store steps aside (${reason}); data is decoded from parquet`);

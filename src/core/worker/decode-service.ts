@@ -9,7 +9,9 @@
  */
 import { transfer } from 'comlink';
 
-import { LocolensError, describeError, errorCode, type LocolensErrorCode } from '../errors';
+import type { WorkerPool } from '../pool/worker-pool';
+
+import { LocolensError, describeError, errorCode, type Envelope } from '../errors';
 import { sourceKey, type IByteSource, type SourceSpec } from '../io/byte-source';
 import { batchTransferables, type IColumnBatch } from '../parquet/column-data';
 import { ParquetColumnReader } from '../parquet/column-reader';
@@ -21,18 +23,17 @@ import { chunkStatistics, groupStatistics, type IGroupStatistics, type Statistic
 import type { IChunkStatistics } from '../analysis/group-accumulator';
 import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
+import { AnalysisJobs } from '../analysis/job';
+import type { IChunkResult, IGroupRoundAnswer, IGroupRoundRequest, IJobBlock, IJobOptions, IRowGroupAnswer } from './protocol';
 
 /** Columns of a table to write: numbers or strings, all of the same length. */
 export type TableColumns = Record<string, Float64Array | string[]>;
 
-/** Bytes and requests one call read from its source. */
-export interface IIoCount {
-  bytesRead: number;
-  requests: number;
-}
+export type { Envelope, IIoCount } from '../errors';
 
-/** A result or an error, as sent between threads. */
-export type Envelope<T> = { ok: true; value: T; io: IIoCount } | { ok: false; code: LocolensErrorCode | 'internal'; message: string; fatal: boolean };
+/** The pool of decode workers. */
+export type DecodePool = WorkerPool<IDecodeService>;
+
 
 /** The API a decode worker exposes. */
 export interface IDecodeService {
@@ -61,6 +62,23 @@ export interface IDecodeService {
    */
   store(root: string, operation: StoreOperation): Promise<Envelope<StoreAnswer>>;
   close(spec: SourceSpec): Promise<void>;
+  /** Load this worker's wasm modules (parquet-wasm and the kernels) ahead of the first job. */
+  warm(): Promise<Envelope<null>>;
+  /** Decode one row group of a job and run the kernels on its whole cycles (see ../analysis/job.ts). */
+  jobRowGroup(job: string, spec: SourceSpec, rowGroup: number, features: string[], blocks: IJobBlock[], options: IJobOptions): Promise<Envelope<IRowGroupAnswer>>;
+  /** The kernels on a (transferred) chunk of a job: cycles carried over row-group boundaries. */
+  jobChunk(job: string, block: IJobBlock, firstCycle: number, tensor: ICycleTensor, options: IJobOptions): Promise<Envelope<IChunkResult>>;
+  /** The kernels on a chunk of a stored block, read from this worker's store files. */
+  jobStoredChunk(job: string, block: IJobBlock, firstCycle: number, cycles: number, name: string, features: string[], options: IJobOptions): Promise<Envelope<IChunkResult>>;
+  /** One finish round of a job's group. */
+  jobRound(job: string, group: number, features: number, request: IGroupRoundRequest, options: IJobOptions): Promise<Envelope<IGroupRoundAnswer>>;
+  /** Drop what this worker holds of a job. */
+  jobRelease(job: string): Promise<Envelope<null>>;
+}
+
+/** The buffers of a chunk result, transferred. */
+function chunkBuffers(chunk: IChunkResult): ArrayBuffer[] {
+  return [...Object.values(chunk.perCycle), chunk.reasons].map(array => array.buffer as ArrayBuffer);
 }
 
 /** What `store` does. */
@@ -88,9 +106,59 @@ export class DecodeService implements IDecodeService {
   constructor(
     private readonly openSource: (spec: SourceSpec) => Promise<IByteSource>,
     private readonly chunkFiles?: (root: string) => IChunkFiles
-  ) {}
+  ) {
+    this.jobs = new AnalysisJobs(chunkFiles);
+  }
 
   private readonly files = new Map<string, Promise<IOpenFile>>();
+  private readonly jobs: AnalysisJobs;
+
+  async warm(): Promise<Envelope<null>> {
+    return this.compute(async () => {
+      await Promise.all([parquetWasm(), this.jobs.kernels('wasm')]);
+      return null;
+    });
+  }
+
+  async jobRowGroup(job: string, spec: SourceSpec, rowGroup: number, features: string[], blocks: IJobBlock[], options: IJobOptions): Promise<Envelope<IRowGroupAnswer>> {
+    const envelope = await this.call(spec, async file => {
+      const started = performance.now();
+      const batch = await (await this.reader(file)).readRowGroup(rowGroup, features);
+      return this.jobs.rowGroup(job, batch, features, blocks, options, performance.now() - started);
+    });
+    if (!envelope.ok) {
+      return envelope;
+    }
+    const buffers = [...envelope.value.chunks.flatMap(chunkBuffers), ...envelope.value.edges.map(edge => edge.data.buffer as ArrayBuffer)];
+    return transfer(envelope, buffers);
+  }
+
+  async jobChunk(job: string, block: IJobBlock, firstCycle: number, tensor: ICycleTensor, options: IJobOptions): Promise<Envelope<IChunkResult>> {
+    const envelope = await this.compute(() => this.jobs.chunk(job, block, firstCycle, tensor, options));
+    return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
+  }
+
+  async jobStoredChunk(job: string, block: IJobBlock, firstCycle: number, cycles: number, name: string, features: string[], options: IJobOptions): Promise<Envelope<IChunkResult>> {
+    const envelope = await this.compute(() => this.jobs.storedChunk(job, block, firstCycle, cycles, name, features, options));
+    return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
+  }
+
+  async jobRound(job: string, group: number, features: number, request: IGroupRoundRequest, options: IJobOptions): Promise<Envelope<IGroupRoundAnswer>> {
+    const envelope = await this.compute(() => this.jobs.round(job, group, features, request, options));
+    if (!envelope.ok) {
+      return envelope;
+    }
+    const { counts, partial, moments, nan, rmse } = envelope.value;
+    const buffers = [counts, partial?.count, partial?.mean, partial?.m2, partial?.nan, moments?.features, moments?.phases, nan, ...(rmse ?? []).map(part => part.values)]
+      .filter((array): array is NonNullable<typeof array> => !!array)
+      .map(array => array.buffer as ArrayBuffer);
+    return transfer(envelope, buffers);
+  }
+
+  async jobRelease(job: string): Promise<Envelope<null>> {
+    this.jobs.release(job);
+    return { ok: true, value: null, io: { bytesRead: 0, requests: 0 } };
+  }
 
   footer(spec: SourceSpec): Promise<Envelope<IParquetFileInfo>> {
     return this.call(spec, async file => file.info);

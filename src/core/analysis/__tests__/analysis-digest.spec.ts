@@ -3,12 +3,13 @@
  * notebook strip), on a real analysis of a pyarrow-written fixture.
  */
 import { analysisDigest, runGauges } from '../analysis-digest';
-import { analyzeDataset, type IAnalysisResult } from '../analyze-dataset';
+import { analyzeDataset } from '../analyze-dataset';
+import { type IAnalysisResult } from '../result';
 import { createNodePool } from '../../pool/node-pool';
-import type { WorkerPool } from '../../pool/worker-pool';
+import type { DecodePool } from '../../worker/decode-service';
 import { fixture } from '../../../../test/fixtures';
 
-let pool: WorkerPool;
+let pool: DecodePool;
 let result: IAnalysisResult;
 
 beforeAll(async () => {

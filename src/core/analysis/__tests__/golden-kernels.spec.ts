@@ -7,20 +7,30 @@
  * correlations and peak timing); NaN must be NaN; outlier cycles, validation flags, groups and
  * skipped blocks exactly.
  */
-import { analyzeDataset, type IAnalysisResult, type IGroupAnalysis } from '../analyze-dataset';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { analyzeDataset } from '../analyze-dataset';
+import { LOCOLENS_VERSION } from '../../version';
+import { TensorStore } from '../../store/tensor-store';
+import { type IAnalysisResult, type IAnalysisStore, type IGroupAnalysis } from '../result';
 import type { BackendName } from '../../kernels/backends';
 import { PHASES } from '../../kernels/types';
 import { createNodePool } from '../../pool/node-pool';
 import { useNodeGpu } from '../../kernels/webgpu/node-gpu';
 
 useNodeGpu();
-import type { WorkerPool } from '../../pool/worker-pool';
+import type { DecodePool } from '../../worker/decode-service';
 import { fixture, kernelGolden, type IGoldenCase, type IGoldenGroup, type IKernelCase } from '../../../../test/fixtures';
 
 const RELATIVE = 1e-5;
 /**
- * Each backend in memory, and three streamed under a 60 kB budget: chunks of a few cycles cut
- * across the 1000-row row groups, quantiles gathered a few features per pass.
+ * Each backend in memory, and three over a 60 kB budget: 'wasm streamed' runs the job engine
+ * with every group spilled to a scratch tensor store (a temporary folder) and finished from it;
+ * 'workers streamed' has no store, so its groups stream from parquet on this thread (chunks of a
+ * few cycles cut across the 1000-row row groups, quantiles gathered a few features per pass), as
+ * does WebGPU's.
  */
 type Run = BackendName | `${BackendName} streamed`;
 const BACKENDS: Run[] = ['reference', 'wasm', 'workers', 'webgpu', 'wasm streamed', 'workers streamed', 'webgpu streamed'];
@@ -51,7 +61,7 @@ const CASES: IKernelCase[] = [
   { id: 'bad_cycle_count: the bad subject, ddof 1', file: 'bad_cycle_count.parquet', subjects: ['UM21_AB02'], ddof: 1, features: FEW }
 ];
 
-let pool: WorkerPool;
+let pool: DecodePool;
 let golden: Record<string, IGoldenCase>;
 const results = new Map<string, IAnalysisResult>();
 
@@ -61,6 +71,16 @@ beforeAll(() => {
 });
 
 afterAll(() => pool.dispose());
+
+let scratchFolder: string;
+let scratch: IAnalysisStore;
+
+beforeAll(() => {
+  scratchFolder = mkdtempSync(join(tmpdir(), 'locolens-golden-'));
+  scratch = { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION), identity: 'golden' };
+});
+
+afterAll(() => rmSync(scratchFolder, { recursive: true, force: true }));
 
 function analyze(c: IKernelCase, run: Run): Promise<IAnalysisResult> {
   const [backend, streamed] = run.split(' ') as [BackendName, string | undefined];
@@ -73,7 +93,8 @@ function analyze(c: IKernelCase, run: Run): Promise<IAnalysisResult> {
       ddof: c.ddof ?? 0,
       nan: c.nan ?? 'propagate',
       outlierThreshold: c.threshold ?? 2,
-      memoryBudget: streamed ? STREAM_BUDGET : undefined
+      memoryBudget: streamed ? STREAM_BUDGET : undefined,
+      scratch: streamed && backend === 'wasm' ? scratch : undefined
     }
   );
 }
@@ -215,8 +236,10 @@ describe.each(CASES)('$id', c => {
     expect([result.backend, result.fallback]).toEqual([backend.split(' ')[0], undefined]);
     const overBudget = backend.endsWith('streamed') && result.memory.tensorBytes * 2 > STREAM_BUDGET;
     expect(result.memory.mode).toBe(overBudget ? 'streamed' : 'in-memory');
-    if (overBudget) {
+    if (overBudget && backend !== 'wasm streamed') {
       expect(result.memory.chunkCycles).toBeLessThan(Math.max(...result.groups.map(group => group.cycles)));
+    }
+    if (overBudget) {
       expect(result.groups.every(group => group.tensor === undefined)).toBe(true);
     }
     expect(result.options).toEqual({ ddof: c.ddof ?? 0, nan: c.nan ?? 'propagate', outlierThreshold: c.threshold ?? 2 });
@@ -253,13 +276,19 @@ describe.each(CASES)('$id', c => {
 });
 
 describe('streaming', () => {
-  it('most cases were streamed under the small budget, in chunks cut inside row groups', () => {
-    const streamed = CASES.filter(c => results.get(`${c.id}/wasm streamed`)?.memory.mode === 'streamed');
-    expect(streamed.length).toBeGreaterThanOrEqual(9);
+  it('over the small budget: the job engine spills to the store and reads parquet once; without a store, groups stream in chunks', () => {
+    const spilled = CASES.filter(c => results.get(`${c.id}/wasm streamed`)?.memory.mode === 'streamed');
+    expect(spilled.length).toBeGreaterThanOrEqual(9);
     const many = results.get('many_cycles: ddof 0, k 2/wasm streamed')!;
-    expect(many.memory).toMatchObject({ mode: 'streamed', chunkCycles: 6 });
+    const inMemory = results.get('many_cycles: ddof 0, k 2/wasm')!;
+    expect(many.memory).toMatchObject({ mode: 'streamed', passes: 1 });
+    // The finish rounds read the spilled chunks back from the store, not parquet.
+    expect(many.io.bytesRead).toBeLessThan(1.1 * inMemory.io.bytesRead);
+    const legacy = results.get('many_cycles: ddof 0, k 2/workers streamed')!;
+    expect(legacy.memory).toMatchObject({ mode: 'streamed', chunkCycles: 6 });
     // Pass 1 and the RMSE pass read all features; the other quantile passes one or a few each.
-    expect(many.memory.passes).toBeGreaterThan(2);
+    expect(legacy.memory.passes).toBeGreaterThan(2);
+    expect(legacy.io.bytesRead).toBeGreaterThan(1.5 * inMemory.io.bytesRead);
   });
 });
 

@@ -4,11 +4,11 @@
  */
 import { inspectDataset } from '../inspect-dataset';
 import { createNodePool } from '../../pool/node-pool';
-import type { WorkerPool } from '../../pool/worker-pool';
+import type { DecodePool } from '../../worker/decode-service';
 import { errorCode } from '../../errors';
 import { GOOD_FIXTURES, fixture, manifest, type IManifestEntry } from '../../../../test/fixtures';
 
-let pool: WorkerPool;
+let pool: DecodePool;
 let files: Record<string, IManifestEntry>;
 
 beforeAll(() => {

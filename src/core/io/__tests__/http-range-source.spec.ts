@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { HttpRangeSource } from '../http-range-source';
 import { DecodeService } from '../../worker/decode-service';
 import { WorkerPool } from '../../pool/worker-pool';
+import type { DecodePool } from '../../worker/decode-service';
 import { inspectDataset } from '../../dataset/inspect-dataset';
 import { useNodeParquetWasm } from '../../parquet/parquet-wasm-node';
 import { errorCode } from '../../errors';
@@ -53,7 +54,7 @@ beforeAll(async () => {
 afterAll(() => new Promise(resolve => server.close(resolve)));
 
 /** A pool whose "worker" is a DecodeService in this thread, reading over HTTP. */
-function inProcessPool(): WorkerPool {
+function inProcessPool(): DecodePool {
   const service = new DecodeService(async spec => {
     if (spec.kind !== 'http') {
       throw new Error('http only');

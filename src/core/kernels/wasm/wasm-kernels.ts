@@ -9,6 +9,9 @@
  * the requested cycles of the tensor into the instance's memory (one copy per feature's contiguous run
  * of cycles), which grows as needed and is reused by later calls; results are copied out.
  */
+import { coMoments as coMomentsReference, emptyCoMoments, fillTotals, type ICoMoments } from '../co-moments';
+import { RADIX_LEVELS, radixBins } from '../radix-select';
+import { VALIDATION_LIMITS } from '../reference';
 import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from '../types';
 import { CYCLE_STATS_WASM_BASE64 } from './cycle-stats.wasm';
 
@@ -36,6 +39,44 @@ interface IKernelExports {
   rmseBegin(cycles: number, ss: number, n: number, nan: number): void;
   rmseAccumulate(data: number, features: number, cycles: number, mean: number, ss: number, n: number, nan: number): void;
   rmseEnd(cycles: number, ignore: number, ss: number, n: number, nan: number, out: number): void;
+  gramFeatures(data: number, features: number, n: number, scratch: number, shift: number, oMean: number, oGram: number): void;
+  gramPhases(data: number, features: number, cycles: number, shift: number, oMean: number, oGram: number): void;
+  validateFeature(data: number, cycles: number, kind: number, limit: number, oReasons: number): void;
+  keyHistogram0(data: number, n: number, counts: number): number;
+  keyHistogramUnder(data: number, n: number, shift: number, width: number, prefixes: number, prefixCount: number, counts: number): void;
+}
+
+/** Everything the job computes on one chunk, in one copy into wasm memory. */
+export interface IChunkKernelResults {
+  perCycle: IPerCycleFeatures;
+  partial: IPatternPartial;
+  reasons: Uint8Array;
+  moments: ICoMoments;
+}
+
+/** The largest float32 not above `limit`: |x| > it in float32 is |x| > limit for float32 x. */
+function float32Below(limit: number): number {
+  const f = Math.fround(limit);
+  if (f <= limit) {
+    return f;
+  }
+  const bits = new Uint32Array(new Float32Array([f]).buffer);
+  bits[0] -= 1;
+  return new Float32Array(bits.buffer)[0];
+}
+
+/** The validation kind of a feature name (first matching keyword, as the reference) and its limit. */
+function validationKind(name: string): { kind: number; limit: number } {
+  if (name.includes('angle')) {
+    return { kind: 1, limit: float32Below(VALIDATION_LIMITS.angle) };
+  }
+  if (name.includes('velocity')) {
+    return { kind: 2, limit: float32Below(VALIDATION_LIMITS.velocity) };
+  }
+  if (name.includes('moment')) {
+    return { kind: 3, limit: float32Below(VALIDATION_LIMITS.moment) };
+  }
+  return { kind: 0, limit: Infinity };
 }
 
 /** Thrown (as the rejection of `loadWasmKernels`) where WebAssembly or its SIMD proposal is missing. */
@@ -179,6 +220,127 @@ export class WasmKernels {
     }
     exports.rmseEnd(n, options.nan === 'ignore' ? 1 : 0, ss, count, nan, out);
     return new Float64Array(this._exports.memory.buffer, out, n).slice();
+  }
+
+  /**
+   * Every per-chunk kernel on one copy of the tensor: per-cycle features and pattern moments,
+   * validation flags, and co-moments over all samples (and at each phase): what the analysis job
+   * runs where a row group was decoded. A chunk with NaN or infinity takes the reference's
+   * pairwise co-moments.
+   */
+  chunkKernels(tensor: ICycleTensor, options: IKernelOptions, withPhases: boolean): IChunkKernelResults {
+    const F = tensor.features.length;
+    const C = checkRange(tensor, 0, tensor.cycles);
+    const N = C * PHASES;
+    const P = (F * (F + 1)) / 2;
+    const cells = F * PHASES;
+    const size = F * C;
+    const dataBytes = align16(size * PHASES * 4);
+    const outBytes = align16(size * 8);
+    const cellBytes = align16(cells * 8);
+    const layout = {
+      outs: dataBytes,
+      cells: dataBytes + 6 * outBytes,
+      nan: dataBytes + 6 * outBytes + 3 * cellBytes,
+      reasons: dataBytes + 6 * outBytes + 3 * cellBytes + align16(cells),
+      scratch: 0,
+      shift: 0,
+      mean: 0,
+      gram: 0,
+      phaseMean: 0,
+      phaseGram: 0,
+      end: 0
+    };
+    layout.scratch = layout.reasons + align16(C);
+    layout.shift = layout.scratch + align16(F * 256 * 4);
+    layout.mean = layout.shift + align16(F * 152 * 4);
+    layout.gram = layout.mean + align16(F * 8);
+    layout.phaseMean = layout.gram + align16(P * 8);
+    layout.phaseGram = layout.phaseMean + (withPhases ? cellBytes : 0);
+    layout.end = layout.phaseGram + (withPhases ? align16(P * PHASES * 8) : 0);
+    const base = this._reserve(layout.end);
+    const at = (offset: number) => base + offset;
+    this._copyIn(tensor, 0, C, base);
+    const exports = this._exports;
+    const ignore = options.nan === 'ignore' ? 1 : 0;
+    const outs = [0, 1, 2, 3, 4, 5].map(i => at(layout.outs) + i * outBytes);
+    const pCount = at(layout.cells);
+    const pMean = pCount + cellBytes;
+    const pM2 = pMean + cellBytes;
+    new Uint8Array(exports.memory.buffer, at(layout.reasons), C).fill(0);
+    for (let f = 0; f < F; f++) {
+      const cyc = f * C * 8;
+      const cell = f * PHASES * 8;
+      const data = base + f * C * PHASES * 4;
+      exports.perCycleAndPatterns(data, 1, C, options.ddof, ignore, outs[0] + cyc, outs[1] + cyc, outs[2] + cyc, outs[3] + cyc, outs[4] + cyc, outs[5] + cyc, pCount + cell, pMean + cell, pM2 + cell, at(layout.nan) + f * PHASES);
+      const { kind, limit } = validationKind(tensor.features[f]);
+      exports.validateFeature(data, C, kind, limit, at(layout.reasons));
+    }
+    let buffer = exports.memory.buffer;
+    const f64 = (offset: number, length: number) => new Float64Array(buffer, offset, length).slice();
+    const perCycle: IPerCycleFeatures = {
+      mean: f64(outs[0], size),
+      std: f64(outs[1], size),
+      min: f64(outs[2], size),
+      max: f64(outs[3], size),
+      rom: f64(outs[4], size),
+      peakTiming: f64(outs[5], size)
+    };
+    const partial: IPatternPartial = { features: F, count: f64(pCount, cells), mean: f64(pMean, cells), m2: f64(pM2, cells), nan: new Uint8Array(buffer, at(layout.nan), cells).slice() };
+    const reasons = new Uint8Array(buffer, at(layout.reasons), C).slice();
+    let moments: ICoMoments;
+    if (C === 0) {
+      moments = emptyCoMoments(F, withPhases);
+    } else if (reasons.some(flags => (flags & 16) !== 0)) {
+      // NaN or infinity: pairwise complete samples, the reference's code.
+      moments = coMomentsReference(tensor, withPhases);
+    } else {
+      exports.gramFeatures(base, F, N, at(layout.scratch), at(layout.shift), at(layout.mean), at(layout.gram));
+      moments = emptyCoMoments(F, withPhases);
+      buffer = exports.memory.buffer;
+      fillTotals(moments.features, 0, F, N, new Float64Array(buffer, at(layout.mean), F), new Float64Array(buffer, at(layout.gram), P));
+      if (withPhases && moments.phases) {
+        exports.gramPhases(base, F, C, at(layout.shift), at(layout.phaseMean), at(layout.phaseGram));
+        const phaseMean = new Float64Array(buffer, at(layout.phaseMean), cells);
+        const phaseGram = new Float64Array(buffer, at(layout.phaseGram), P * PHASES);
+        const slotMean = new Float64Array(F);
+        for (let p = 0; p < PHASES; p++) {
+          for (let f = 0; f < F; f++) {
+            slotMean[f] = phaseMean[f * PHASES + p];
+          }
+          fillTotals(moments.phases, p, F, C, slotMean, phaseGram.subarray(p * P, (p + 1) * P));
+        }
+      }
+    }
+    return { perCycle, partial, reasons, moments };
+  }
+
+  /**
+   * Add one feature's samples to a level of the radix-select histogram (see ../radix-select.ts).
+   *
+   * @returns the NaN samples at level 0 (0 at the other levels).
+   */
+  keyHistogram(samples: Float32Array, level: number, prefixes: number[], counts: Uint32Array): number {
+    const n = samples.length;
+    const bins = radixBins(level);
+    const countBytes = align16((level === 0 ? bins : prefixes.length * bins) * 4);
+    const base = this._reserve(align16(n * 4) + countBytes + align16(prefixes.length * 4 + 4));
+    const countsAt = base + align16(n * 4);
+    const prefixesAt = countsAt + countBytes;
+    const buffer = this._exports.memory.buffer;
+    new Float32Array(buffer, base, n).set(samples);
+    const target = new Uint32Array(buffer, countsAt, counts.length);
+    target.set(counts);
+    let nan = 0;
+    if (level === 0) {
+      nan = this._exports.keyHistogram0(base, n, countsAt);
+    } else {
+      new Uint32Array(buffer, prefixesAt, prefixes.length).set(prefixes);
+      const { bits, shift } = RADIX_LEVELS[level];
+      this._exports.keyHistogramUnder(base, n, shift, bits, prefixesAt, prefixes.length, countsAt);
+    }
+    counts.set(new Uint32Array(this._exports.memory.buffer, countsAt, counts.length));
+    return nan;
   }
 
   /** Grows the memory so that `bytes` fit above the heap base; returns the (16-aligned) base. */

@@ -8,15 +8,16 @@ import { join } from 'node:path';
 
 import { jest } from '@jest/globals';
 
-import { analysisToJSON, analyzeDataset, readGroupFeature, type IAnalysisProgress, type IAnalysisResult, type IAnalyzeOptions } from '../../analysis/analyze-dataset';
+import { analyzeDataset, readGroupFeature, type IAnalyzeOptions } from '../../analysis/analyze-dataset';
+import { analysisToJSON, type IAnalysisProgress, type IAnalysisResult } from '../../analysis/result';
 import { inspectDataset } from '../../dataset/inspect-dataset';
 import { createNodePool } from '../../pool/node-pool';
-import type { WorkerPool } from '../../pool/worker-pool';
+import type { DecodePool } from '../../worker/decode-service';
 import { LOCOLENS_VERSION } from '../../version';
 import { TensorStore } from '../tensor-store';
 import { fixture } from '../../../../test/fixtures';
 
-let pool: WorkerPool;
+let pool: DecodePool;
 let folder: string;
 
 beforeAll(() => {

@@ -1,0 +1,342 @@
+/**
+ * What a decode worker runs for an analysis job: decode its row groups (needed columns only),
+ * cut them into whole-cycle chunks, run every kernel where the bytes landed, and keep the chunks
+ * (in memory, or in the tensor store for a group larger than the budget) for the group's finish
+ * rounds. See ../worker/protocol.ts for what crosses threads.
+ */
+import { LocolensError } from '../errors';
+import type { IColumnBatch } from '../parquet/column-data';
+import type { IChunkFiles } from '../store/chunk-files';
+import { coMoments, emptyCoMoments, mergeCoMoments, type ICoMoments } from '../kernels/co-moments';
+import { addKeyHistogram, radixBins } from '../kernels/radix-select';
+import { cycleRmse, mergePatternPartials, patternPartial, perCycleFeatures, validateCycles } from '../kernels/reference';
+import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial } from '../kernels/types';
+import { loadWasmKernels, type IChunkKernelResults, type WasmKernels } from '../kernels/wasm/wasm-kernels';
+import type {
+  IChunkResult,
+  IGroupRoundAnswer,
+  IGroupRoundRequest,
+  IJobBlock,
+  IJobOptions,
+  IRowGroupAnswer,
+  JobKernel
+} from '../worker/protocol';
+
+/** The kernels a job runs on a chunk: one meaning, the reference or the wasm implementation. */
+export interface IJobKernels {
+  /** Per-cycle features, pattern moments, validation flags and co-moments of one chunk. */
+  chunk(tensor: ICycleTensor, options: IKernelOptions, withPhases: boolean): IChunkKernelResults;
+  cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Float64Array;
+  /** Adds feature samples' key histogram (see radix-select.ts); returns the NaN samples at level 0. */
+  keyHistogram(samples: Float32Array, level: number, prefixes: number[], counts: Uint32Array): number;
+}
+
+/** The reference kernels (float64 TypeScript): the oracle. */
+export const referenceJobKernels: IJobKernels = {
+  chunk: (tensor, options, withPhases) => ({
+    perCycle: perCycleFeatures(tensor, options),
+    partial: patternPartial(tensor),
+    reasons: validateCycles(tensor).reasons,
+    moments: coMoments(tensor, withPhases)
+  }),
+  cycleRmse: (tensor, mean, options) => cycleRmse(tensor, mean, options),
+  keyHistogram: addKeyHistogram
+};
+
+/** The WebAssembly SIMD kernels of this thread. */
+export function wasmJobKernels(wasm: WasmKernels): IJobKernels {
+  return {
+    chunk: (tensor, options, withPhases) => wasm.chunkKernels(tensor, options, withPhases),
+    cycleRmse: (tensor, mean, options) => wasm.cycleRmse(tensor, mean, options),
+    keyHistogram: (samples, level, prefixes, counts) => wasm.keyHistogram(samples, level, prefixes, counts)
+  };
+}
+
+/** A chunk a worker holds for a group's finish rounds. */
+interface IHeldChunk {
+  block: number;
+  firstCycle: number;
+  cycles: number;
+  /** In memory, or (spilled) in the store at `path`. */
+  tensor?: ICycleTensor;
+  path?: string;
+}
+
+/** What a worker holds of one group of a job. */
+interface IHeldGroup {
+  features: string[];
+  chunks: IHeldChunk[];
+  partial: IPatternPartial | null;
+  moments: ICoMoments | null;
+}
+
+/**
+ * The positions `[p0, p1)` of a block's rows inside rows `[first, end)` of the file, with the
+ * pieces to copy (the block's spans are in file order, so the positions are contiguous).
+ */
+function blockPieces(spans: Array<[number, number]>, first: number, end: number): Array<{ position: number; row: number; rows: number }> {
+  const pieces: Array<{ position: number; row: number; rows: number }> = [];
+  let position = 0;
+  for (const [start, rows] of spans) {
+    const from = Math.max(start, first);
+    const to = Math.min(start + rows, end);
+    if (from < to) {
+      pieces.push({ position: position + (from - start), row: from - first, rows: to - from });
+    }
+    position += rows;
+  }
+  return pieces;
+}
+
+/** Copy block positions `[a, b)` of every feature from a batch into `target` (`[feature][b − a]` at `stride`). */
+function copyPositions(
+  batch: IColumnBatch,
+  features: string[],
+  pieces: Array<{ position: number; row: number; rows: number }>,
+  a: number,
+  b: number,
+  target: Float32Array,
+  stride: number
+): void {
+  features.forEach((name, f) => {
+    const column = batch.columns[name];
+    if (!column || column.kind === 'codes') {
+      throw new LocolensError('unsupported-parquet', `column ${JSON.stringify(name)} is not numeric`);
+    }
+    for (const piece of pieces) {
+      const from = Math.max(a, piece.position);
+      const to = Math.min(b, piece.position + piece.rows);
+      if (from >= to) {
+        continue;
+      }
+      const values = column.values.subarray(piece.row + (from - piece.position), piece.row + (to - piece.position));
+      const at = f * stride + (from - a);
+      if (values instanceof Float32Array) {
+        target.set(values, at);
+      } else {
+        // Float64 and integer columns narrow to float32 (the kernels' input type).
+        for (let i = 0; i < values.length; i++) {
+          target[at + i] = values[i];
+        }
+      }
+    }
+  });
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** The analysis jobs of one worker. */
+export class AnalysisJobs {
+  /**
+   * @param chunkFiles - the tensor store's files under a root, where this environment has them.
+   */
+  constructor(private readonly chunkFiles?: (root: string) => IChunkFiles) {}
+
+  private readonly jobs = new Map<string, Map<number, IHeldGroup>>();
+  private wasm: Promise<IJobKernels> | null = null;
+
+  /** This thread's kernels of a kind (wasm falls back to the reference where SIMD is missing). */
+  kernels(kind: JobKernel): Promise<IJobKernels> {
+    if (kind === 'reference') {
+      return Promise.resolve(referenceJobKernels);
+    }
+    this.wasm ??= loadWasmKernels().then(wasmJobKernels, () => referenceJobKernels);
+    return this.wasm;
+  }
+
+  /** Cut a decoded row group into its blocks' whole-cycle chunks and run the kernels on each. */
+  async rowGroup(job: string, batch: IColumnBatch, features: string[], blocks: IJobBlock[], options: IJobOptions, decodeMs: number): Promise<IRowGroupAnswer> {
+    const started = now();
+    const kernels = await this.kernels(options.kernel);
+    const F = features.length;
+    const answer: IRowGroupAnswer = { chunks: [], edges: [], decodeMs, kernelMs: 0 };
+    for (const block of blocks) {
+      const pieces = blockPieces(block.spans, batch.firstRow, batch.firstRow + batch.numRows);
+      if (pieces.length === 0) {
+        continue;
+      }
+      const p0 = pieces[0].position;
+      const p1 = pieces[pieces.length - 1].position + pieces[pieces.length - 1].rows;
+      const c0 = Math.ceil(p0 / PHASES);
+      const c1 = Math.floor(p1 / PHASES);
+      const edge = (a: number, b: number) => {
+        const data = new Float32Array(F * (b - a));
+        copyPositions(batch, features, pieces, a, b, data, b - a);
+        answer.edges.push({ block: block.block, position: a, rows: b - a, data });
+      };
+      if (c1 <= c0) {
+        // The row group holds part of one cycle (or parts of two, cut in the middle).
+        if (c1 < c0) {
+          edge(p0, p1);
+        } else {
+          if (p0 < c0 * PHASES) edge(p0, c0 * PHASES);
+          if (c1 * PHASES < p1) edge(c1 * PHASES, p1);
+        }
+        continue;
+      }
+      if (p0 < c0 * PHASES) {
+        edge(p0, c0 * PHASES);
+      }
+      if (c1 * PHASES < p1) {
+        edge(c1 * PHASES, p1);
+      }
+      const cycles = c1 - c0;
+      const data = new Float32Array(F * cycles * PHASES);
+      copyPositions(batch, features, pieces, c0 * PHASES, c1 * PHASES, data, cycles * PHASES);
+      answer.chunks.push(await this.addChunk(job, block, c0, { features, cycles, data }, options, kernels));
+    }
+    answer.kernelMs = now() - started;
+    return answer;
+  }
+
+  /** Run the kernels on one chunk (cycles carried over a row-group boundary, or read from the store) and hold it. */
+  async chunk(job: string, block: IJobBlock, firstCycle: number, tensor: ICycleTensor, options: IJobOptions, storedAs?: string): Promise<IChunkResult> {
+    return this.addChunk(job, block, firstCycle, tensor, options, await this.kernels(options.kernel), storedAs);
+  }
+
+  /** A chunk of a stored block, read from this worker's store files. */
+  async storedChunk(job: string, block: IJobBlock, firstCycle: number, cycles: number, name: string, features: string[], options: IJobOptions): Promise<IChunkResult> {
+    const bytes = await this.files(options).read(`${block.folder}/${name}`, null);
+    if (bytes.byteLength !== features.length * cycles * PHASES * 4) {
+      throw new LocolensError('io-error', `stored chunk ${block.folder}/${name}: ${bytes.byteLength} bytes, expected ${features.length * cycles * PHASES * 4}`);
+    }
+    const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    return this.chunk(job, block, firstCycle, { features, cycles, data }, options, name);
+  }
+
+  private files(options: IJobOptions): IChunkFiles {
+    if (!this.chunkFiles || !options.storeRoot) {
+      throw new LocolensError('io-error', 'no tensor store in this environment');
+    }
+    return this.chunkFiles(options.storeRoot);
+  }
+
+  private async addChunk(
+    job: string,
+    block: IJobBlock,
+    firstCycle: number,
+    tensor: ICycleTensor,
+    options: IJobOptions,
+    kernels: IJobKernels,
+    storedAs?: string
+  ): Promise<IChunkResult> {
+    const kernelOptions: IKernelOptions = { ddof: options.ddof, nan: options.nan };
+    const { perCycle, partial, reasons, moments } = kernels.chunk(tensor, kernelOptions, options.phaseCorrelations);
+    const held = this.group(job, block.group, tensor.features);
+    held.partial = held.partial ? mergePatternPartials([held.partial, partial]) : partial;
+    if (!held.moments) {
+      held.moments = emptyCoMoments(tensor.features.length, !!moments.phases);
+    }
+    mergeCoMoments(held.moments.features, moments.features);
+    if (held.moments.phases && moments.phases) {
+      mergeCoMoments(held.moments.phases, moments.phases);
+    }
+    const result: IChunkResult = { block: block.block, firstCycle, cycles: tensor.cycles, perCycle, reasons };
+    const chunk: IHeldChunk = { block: block.block, firstCycle, cycles: tensor.cycles, tensor };
+    let stored = storedAs;
+    if (!stored && block.folder && options.storeRoot && this.chunkFiles) {
+      const name = `c${firstCycle}.f32`;
+      try {
+        const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+        await this.files(options).write(`${block.folder}/${name}`, bytes);
+        stored = name;
+        result.stored = name;
+      } catch (error) {
+        result.storeError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    if (block.spill && stored) {
+      // The group is larger than the budget: its finish rounds read the chunk back from the store.
+      chunk.tensor = undefined;
+      chunk.path = `${block.folder}/${stored}`;
+    }
+    held.chunks.push(chunk);
+    return result;
+  }
+
+  private group(job: string, group: number, features: string[]): IHeldGroup {
+    let groups = this.jobs.get(job);
+    if (!groups) {
+      groups = new Map();
+      this.jobs.set(job, groups);
+    }
+    let held = groups.get(group);
+    if (!held) {
+      held = { features, chunks: [], partial: null, moments: null };
+      groups.set(group, held);
+    }
+    return held;
+  }
+
+  /** One finish round of a group (see IGroupRoundRequest). */
+  async round(job: string, group: number, features: number, request: IGroupRoundRequest, options: IJobOptions): Promise<IGroupRoundAnswer> {
+    const started = now();
+    const kernels = await this.kernels(options.kernel);
+    const held = this.jobs.get(job)?.get(group) ?? { features: [], chunks: [], partial: null, moments: null };
+    const level = request.level;
+    const bins = radixBins(level);
+    const prefixes = request.prefixes ?? [];
+    const offsets: number[] = [];
+    let size = 0;
+    for (let f = 0; f < features; f++) {
+      offsets.push(size);
+      size += level === 0 ? bins : (prefixes[f]?.length ?? 0) * bins;
+    }
+    const counts = new Uint32Array(size);
+    const nan = new Float64Array(features);
+    const answer: IGroupRoundAnswer = { counts, kernelMs: 0 };
+    if (level === 1) {
+      answer.rmse = [];
+    }
+    const kernelOptions: IKernelOptions = { ddof: options.ddof, nan: options.nan };
+    for (const chunk of held.chunks) {
+      const tensor = await this.tensorOf(chunk, held.features, options);
+      const n = chunk.cycles * PHASES;
+      for (let f = 0; f < features; f++) {
+        const wanted = level === 0 ? [] : (prefixes[f] ?? []);
+        if (level > 0 && wanted.length === 0) {
+          continue;
+        }
+        const width = level === 0 ? bins : wanted.length * bins;
+        nan[f] += kernels.keyHistogram(tensor.data.subarray(f * n, (f + 1) * n), level, wanted, counts.subarray(offsets[f], offsets[f] + width));
+      }
+      if (level === 1 && request.mean) {
+        answer.rmse!.push({ block: chunk.block, firstCycle: chunk.firstCycle, values: kernels.cycleRmse(tensor, request.mean, kernelOptions) });
+      }
+    }
+    if (level === 0) {
+      answer.nan = nan;
+      if (held.partial) {
+        answer.partial = held.partial;
+        answer.moments = held.moments ?? undefined;
+      }
+      // Sent once: the moments need not stay.
+      held.partial = null;
+      held.moments = null;
+    }
+    if (level === 2) {
+      this.jobs.get(job)?.delete(group);
+    }
+    answer.kernelMs = now() - started;
+    return answer;
+  }
+
+  private async tensorOf(chunk: IHeldChunk, features: string[], options: IJobOptions): Promise<ICycleTensor> {
+    if (chunk.tensor) {
+      return chunk.tensor;
+    }
+    const bytes = await this.files(options).read(chunk.path!, null);
+    const expected = features.length * chunk.cycles * PHASES * 4;
+    if (bytes.byteLength !== expected) {
+      throw new LocolensError('io-error', `stored chunk ${chunk.path}: ${bytes.byteLength} bytes, expected ${expected}`);
+    }
+    return { features, cycles: chunk.cycles, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
+  }
+
+  /** Drop what this worker holds of a job. */
+  release(job: string): void {
+    this.jobs.delete(job);
+  }
+}

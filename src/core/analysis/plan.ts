@@ -1,0 +1,59 @@
+/**
+ * Pure decisions of an analysis: where each block's cycles go in its group, which groups are
+ * held in memory and which spill to the tensor store, which row groups are read and how many
+ * at once.
+ */
+import type { ISubjectTaskBlock } from '../dataset/dataset-summary';
+import type { ICycleGroup, ICyclePlan } from '../kernels/cycle-tensor';
+import { PHASES } from '../kernels/types';
+
+/** Where each block's cycles go: its group, and its first cycle in the group (blocks in plan order). */
+export function blockLayout(groups: ICycleGroup[]): Array<{ group: number; offset: number }> {
+  const layout: Array<{ group: number; offset: number }> = [];
+  groups.forEach((group, g) => {
+    let offset = 0;
+    for (const block of group.blocks) {
+      layout.push({ group: g, offset });
+      offset += block.cycles;
+    }
+  });
+  return layout;
+}
+
+/** Bytes of one group's float32 tensor. */
+export function groupTensorBytes(group: ICycleGroup, features: number): number {
+  return group.cycles * features * PHASES * 4;
+}
+
+/**
+ * Whether each group spills to the tensor store: a group whose tensor is larger than half the
+ * budget (the other half is for decoding); every other group is analysed whole, in one pass,
+ * in the workers' memory.
+ */
+export function spillingGroups(plan: ICyclePlan, budget: number): boolean[] {
+  return plan.groups.map(group => groupTensorBytes(group, plan.features.length) * 2 > budget);
+}
+
+/** The row groups that hold rows of any of `blocks`, in file order, with the blocks each holds. */
+export function rowGroupsOfBlocks(rowGroupRows: number[], blocks: ISubjectTaskBlock[]): Array<{ rowGroup: number; blocks: number[] }> {
+  const out: Array<{ rowGroup: number; blocks: number[] }> = [];
+  let start = 0;
+  rowGroupRows.forEach((rows, rowGroup) => {
+    const end = start + rows;
+    const inside = blocks.flatMap((block, b) => (block.spans.some(([first, length]) => first < end && first + length > start) ? [b] : []));
+    if (inside.length) {
+      out.push({ rowGroup, blocks: inside });
+    }
+    start = end;
+  });
+  return out;
+}
+
+/**
+ * Row groups decoded or waiting at once: one per worker and one more, as far as half the budget
+ * holds them (a float64 column decodes to twice its float32 size).
+ */
+export function readWindow(poolSize: number, budget: number, rowGroupRows: number[], features: number): number {
+  const largest = Math.max(1, ...rowGroupRows);
+  return Math.max(1, Math.min(poolSize + 1, Math.floor(budget / 2 / (largest * features * 4 * 2))));
+}

@@ -1,0 +1,378 @@
+/**
+ * The analysis as a job for the worker pool: this thread (the page or the CLI's main thread)
+ * only plans, routes small messages and merges partials; the workers decode, cut cycles, run
+ * every kernel and hold the data.
+ *
+ * #### Notes
+ * - Each needed row group is decoded once, by one worker, which keeps its blocks' whole cycles
+ *   (in memory; in the tensor store for a group larger than half the budget) and answers their
+ *   per-cycle results. Only the rows of a cycle cut by a row-group boundary come here; once
+ *   complete, such a cycle goes to a worker as a chunk of its own.
+ * - When a group's cycles are all in, three rounds on the workers holding them finish it:
+ *   pattern moments and co-moments with a 12-bit key histogram; RMSE against the final mean with
+ *   the next 12 bits under the wanted ranks' prefixes; the last 8 bits (exact quantiles by radix
+ *   selection, see ../kernels/radix-select.ts). The workers then drop the group.
+ * - With a tensor store, every chunk is written there by the worker that made it, and each
+ *   block's index is written last, here, once all its chunks are: a rerun reads the store.
+ */
+import { transfer } from 'comlink';
+
+import type { IDatasetSummary } from '../dataset/dataset-summary';
+import { LocolensError, describeError } from '../errors';
+import type { SourceSpec } from '../io/byte-source';
+import type { ICyclePlan } from '../kernels/cycle-tensor';
+import { RankSelection, radixBins } from '../kernels/radix-select';
+import { PHASES, type IKernelOptions } from '../kernels/types';
+import type { IWorkerRef } from '../pool/worker-pool';
+import type { IStoredBlock } from '../store/tensor-store';
+import type { DecodePool } from '../worker/decode-service';
+import type { IChunkResult, IEdgeRows, IGroupRoundAnswer, IGroupRoundRequest, IJobBlock, IJobOptions, JobKernel } from '../worker/protocol';
+import { GroupAccumulator } from './group-accumulator';
+import { blockLayout, readWindow, rowGroupsOfBlocks, spillingGroups } from './plan';
+import type { IAnalysisProgress, IAnalysisStore, IGroupAnalysis } from './result';
+
+/** The quantiles of the summary statistics. */
+const QUANTILES = [0.25, 0.5, 0.75] as const;
+
+/** What a pool analysis needs. */
+export interface IPoolAnalysisContext {
+  pool: DecodePool;
+  spec: SourceSpec;
+  summary: IDatasetSummary;
+  plan: ICyclePlan;
+  kernel: JobKernel;
+  options: IKernelOptions;
+  threshold: number;
+  phaseCorrelations: boolean;
+  budget: number;
+  /** The tensor store: read when it holds every block, else filled. */
+  store?: IAnalysisStore;
+  /** Where groups larger than the budget spill when there is no usable store (removed by the caller). */
+  scratch?: IAnalysisStore;
+  signal?: AbortSignal;
+  report: (update: Partial<IAnalysisProgress>) => void;
+}
+
+/** What a pool analysis returns. */
+export interface IPoolAnalysisOutcome {
+  groups: IGroupAnalysis[];
+  io: { bytesRead: number; requests: number };
+  tensorSource: 'parquet' | 'store';
+  /** Groups that spilled to the store. */
+  spilled: number;
+  /** Worker milliseconds decoding parquet, and in kernels (summed over workers). */
+  decodeMs: number;
+  kernelMs: number;
+}
+
+/** Thrown when a group must spill but no store can take it (the caller streams from parquet instead). */
+export class NoSpillStoreError extends Error {}
+
+let jobCount = 0;
+
+/** Run an analysis as a job on the pool (see the module's notes). */
+export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoolAnalysisOutcome> {
+  const { pool, plan, summary } = context;
+  const F = plan.features.length;
+  const blocks = plan.groups.flatMap(group => group.blocks);
+  const layout = blockLayout(plan.groups);
+  const spill = spillingGroups(plan, context.budget);
+  const store = context.store && !context.store.store.stats.disabled ? context.store : undefined;
+  const spillStore = store ?? context.scratch;
+  if (spill.some(Boolean) && (!spillStore || spillStore.store.stats.disabled)) {
+    throw new NoSpillStoreError('no tensor store to spill to');
+  }
+  // The tensor store holds every block: read from it instead of parquet.
+  let stored: Array<{ folder: string; index: IStoredBlock }> | null = null;
+  if (store) {
+    try {
+      stored = await storedBlocks(store, plan.features, blocks);
+    } catch (error) {
+      console.warn(`locolens: the tensor store cannot be read (${describeError(error)}); decoding parquet`);
+    }
+  }
+  // Where each block's chunks go: the store (cache) when there is one, the scratch store when its
+  // group spills.
+  const target = (b: number): IAnalysisStore | undefined => (stored ? store : store ?? (spill[layout[b].group] ? context.scratch : undefined));
+  const jobBlocks: IJobBlock[] = blocks.map((block, b) => {
+    const into = target(b);
+    return {
+      block: b,
+      group: layout[b].group,
+      spans: block.spans,
+      cycles: block.cycles,
+      folder: stored ? stored[b].folder : into ? into.store.blockFolder(into.identity, plan.features, block.subject, block.task) : undefined,
+      spill: spill[layout[b].group]
+    };
+  });
+  const storeRoot = (stored ? store : (store ?? context.scratch))?.store.root;
+  const job = `job${++jobCount}-${Date.now().toString(36)}`;
+  const jobOptions: IJobOptions = { kernel: context.kernel, ddof: context.options.ddof, nan: context.options.nan, phaseCorrelations: context.phaseCorrelations, storeRoot };
+  const accumulators = plan.groups.map(group => new GroupAccumulator(group, plan.features, context.options, context.phaseCorrelations));
+  const holders = plan.groups.map(() => new Map<number, IWorkerRef>());
+  const groups: IGroupAnalysis[] = new Array(plan.groups.length);
+  const written = blocks.map(() => ({ chunks: [] as IStoredBlock['chunks'], failed: false }));
+  const io = { bytesRead: 0, requests: 0 };
+  const times = { decodeMs: 0, kernelMs: 0 };
+  let cyclesDone = 0;
+  const finishing: Array<Promise<void>> = [];
+  let failure: unknown = null;
+  const fail = (error: unknown) => {
+    failure ??= error;
+  };
+
+  const cancelled = () => {
+    if (context.signal?.aborted) {
+      throw new LocolensError('cancelled', 'the analysis was cancelled');
+    }
+    if (failure) {
+      throw failure;
+    }
+  };
+
+  /** A group's three finish rounds on the workers holding it. */
+  const finish = async (g: number) => {
+    const accumulator = accumulators[g];
+    const workers = [...holders[g].values()];
+    const round = async (request: IGroupRoundRequest): Promise<IGroupRoundAnswer[]> =>
+      Promise.all(
+        workers.map(async on => {
+          const { value } = await pool.run(api => api.jobRound(job, g, F, request, jobOptions), { on });
+          times.kernelMs += value.kernelMs;
+          return value;
+        })
+      );
+    const bins0 = radixBins(0);
+    const first = await round({ level: 0 });
+    const counts0 = new Uint32Array(F * bins0);
+    const nan = new Float64Array(F);
+    for (const answer of first) {
+      if (answer.partial && answer.moments) {
+        accumulator.addMoments(answer.partial, answer.moments);
+      }
+      addInto(counts0, answer.counts);
+      answer.nan?.forEach((count, f) => (nan[f] += count));
+    }
+    accumulator.finishMoments();
+    const samples = plan.groups[g].cycles * PHASES;
+    const selections = plan.features.map((_, f) => {
+      const poisoned = nan[f] > 0 && context.options.nan === 'propagate';
+      const selection = new RankSelection(poisoned ? 0 : samples - nan[f], QUANTILES);
+      selection.narrow(0, counts0.subarray(f * bins0, (f + 1) * bins0), []);
+      return { selection, poisoned };
+    });
+    for (const level of [1, 2] as const) {
+      cancelled();
+      const prefixes = selections.map(({ selection }) => selection.prefixes);
+      const answers = await round(level === 1 ? { level, prefixes, mean: accumulator.patterns.mean } : { level, prefixes });
+      const bins = radixBins(level);
+      const counts = new Uint32Array(prefixes.reduce((sum, list) => sum + list.length * bins, 0));
+      for (const answer of answers) {
+        addInto(counts, answer.counts);
+        for (const part of answer.rmse ?? []) {
+          accumulator.addRmse(layout[part.block].offset + part.firstCycle, part.values);
+        }
+      }
+      let offset = 0;
+      selections.forEach(({ selection }, f) => {
+        const width = prefixes[f].length * bins;
+        selection.narrow(level, counts.subarray(offset, offset + width), prefixes[f]);
+        offset += width;
+      });
+    }
+    selections.forEach(({ selection, poisoned }, f) => {
+      if (!poisoned && selection.n > 0) {
+        const [q25, median, q75] = selection.values();
+        accumulator.setQuantileValues(f, q25, median, q75);
+      }
+    });
+    groups[g] = accumulator.result(context.threshold);
+  };
+
+  /** A chunk's results: per-cycle values into its group; its group finishes when complete. */
+  const addChunk = (result: IChunkResult, worker: IWorkerRef) => {
+    const b = result.block;
+    const g = layout[b].group;
+    accumulators[g].addPerCycle(layout[b].offset + result.firstCycle, result.cycles, result.perCycle, result.reasons);
+    holders[g].set(worker.slot, worker);
+    if (result.stored) {
+      written[b].chunks.push({ name: result.stored, firstCycle: result.firstCycle, cycles: result.cycles });
+    } else if (jobBlocks[b].folder && !stored) {
+      written[b].failed = true;
+      if (result.storeError) {
+        context.store?.store.stepAside(new Error(result.storeError));
+      }
+    }
+    cyclesDone += result.cycles;
+    if (accumulators[g].cyclesDone === plan.groups[g].cycles) {
+      const done = finish(g);
+      done.catch(fail);
+      finishing.push(done);
+    }
+  };
+
+  // Cycles cut by row-group boundaries, assembled as their rows arrive (in any order).
+  const carried = new Map<string, { data: Float32Array; filled: number }>();
+  const carriedTasks: Array<Promise<void>> = [];
+  const addEdge = (edge: IEdgeRows) => {
+    const cycle = Math.floor(edge.position / PHASES);
+    const key = `${edge.block}:${cycle}`;
+    let entry = carried.get(key);
+    if (!entry) {
+      entry = { data: new Float32Array(F * PHASES), filled: 0 };
+      carried.set(key, entry);
+    }
+    const at = edge.position - cycle * PHASES;
+    for (let f = 0; f < F; f++) {
+      entry.data.set(edge.data.subarray(f * edge.rows, (f + 1) * edge.rows), f * PHASES + at);
+    }
+    entry.filled += edge.rows;
+    if (entry.filled === PHASES) {
+      carried.delete(key);
+      const tensor = { features: plan.features, cycles: 1, data: entry.data };
+      const task = pool
+        .run(api => api.jobChunk(job, jobBlocks[edge.block], cycle, transfer(tensor, [tensor.data.buffer as ArrayBuffer]), jobOptions))
+        .then(({ value, worker }) => addChunk(value, worker));
+      task.catch(fail);
+      carriedTasks.push(task);
+    }
+  };
+
+  try {
+    if (stored) {
+      context.report({ stage: 'store', rowGroups: 0, rowGroupsDone: 0 });
+      const tasks = stored.flatMap(({ index }, b) =>
+        index.chunks.map(chunk => async () => {
+          cancelled();
+          const { value, worker } = await pool.run(api => api.jobStoredChunk(job, jobBlocks[b], chunk.firstCycle, chunk.cycles, chunk.name, plan.features, jobOptions));
+          addChunk(value, worker);
+          context.report({ cyclesDone });
+        })
+      );
+      await runBounded(tasks, readWindow(pool.size, context.budget, [Math.max(1, ...stored.flatMap(({ index }) => index.chunks.map(chunk => chunk.cycles * PHASES)))], F));
+    } else {
+      const rowGroups = rowGroupsOfBlocks(summary.file.rowGroupRows, blocks);
+      let rowGroupsDone = 0;
+      context.report({ stage: 'decode', rowGroups: rowGroups.length, rowGroupsDone: 0 });
+      const tasks = rowGroups.map(({ rowGroup, blocks: inside }) => async () => {
+        cancelled();
+        const { value, io: read, worker } = await pool.run(api =>
+          api.jobRowGroup(job, context.spec, rowGroup, plan.features, inside.map(b => jobBlocks[b]), jobOptions)
+        );
+        io.bytesRead += read.bytesRead;
+        io.requests += read.requests;
+        times.decodeMs += value.decodeMs;
+        times.kernelMs += value.kernelMs;
+        for (const chunk of value.chunks) {
+          addChunk(chunk, worker);
+        }
+        for (const edge of value.edges) {
+          addEdge(edge);
+        }
+        rowGroupsDone += 1;
+        context.report({ rowGroupsDone, bytesRead: io.bytesRead, cyclesDone });
+      });
+      await runBounded(tasks, readWindow(pool.size, context.budget, summary.file.rowGroupRows, F));
+    }
+    // Carried cycles may complete groups (and start their finishes) as they come in.
+    for (let i = 0; i < carriedTasks.length; i++) {
+      await carriedTasks[i];
+    }
+    if (carried.size > 0) {
+      throw new LocolensError('corrupt-parquet', `${summary.file.name}: the file has fewer rows than its footer says`);
+    }
+    context.report({ stage: 'kernels', cyclesDone });
+    for (let i = 0; i < finishing.length; i++) {
+      await finishing[i];
+    }
+    cancelled();
+    if (groups.some(group => !group)) {
+      throw new LocolensError('corrupt-parquet', `${summary.file.name}: the file has fewer rows than its footer says`);
+    }
+    // The store's indexes, last: a block is served from the store once all its chunks are there.
+    if (store && !stored) {
+      await commitBlocks(store, plan, blocks, jobBlocks, written);
+    }
+  } catch (error) {
+    await Promise.allSettled([...carriedTasks, ...finishing]);
+    if (!stored) {
+      const folders = [...new Set(jobBlocks.map(block => block.folder).filter((folder): folder is string => !!folder))];
+      const owner = store ?? context.scratch;
+      await Promise.all(folders.map(folder => owner?.store.remove(folder).catch(() => undefined)));
+    }
+    throw error;
+  } finally {
+    await pool.broadcast(api => api.jobRelease(job));
+  }
+  return {
+    groups,
+    io,
+    tensorSource: stored ? 'store' : 'parquet',
+    spilled: spill.filter(Boolean).length,
+    decodeMs: times.decodeMs,
+    kernelMs: times.kernelMs
+  };
+}
+
+/** Write the index of every block whose chunks were all stored; remove the others' files. */
+async function commitBlocks(
+  store: IAnalysisStore,
+  plan: ICyclePlan,
+  blocks: ICyclePlan['groups'][number]['blocks'],
+  jobBlocks: IJobBlock[],
+  written: Array<{ chunks: IStoredBlock['chunks']; failed: boolean }>
+): Promise<void> {
+  const folders = new Set<string>();
+  await Promise.all(
+    blocks.map(async (block, b) => {
+      const folder = jobBlocks[b].folder!;
+      folders.add(folder);
+      const chunks = written[b].chunks.sort((x, y) => x.firstCycle - y.firstCycle);
+      const complete = !written[b].failed && chunks.reduce((sum, chunk) => sum + chunk.cycles, 0) === block.cycles;
+      if (!complete) {
+        await store.store.remove(folder).catch(() => undefined);
+        return;
+      }
+      await store.store.writeIndex(folder, { version: 1, subject: block.subject, task: block.task, features: plan.features, cycles: block.cycles, chunks });
+    })
+  );
+  await store.store.evict(folders).catch(() => undefined);
+}
+
+/** The stored blocks' folders and indices, or null when one of them is not stored. */
+export async function storedBlocks(
+  store: IAnalysisStore,
+  features: string[],
+  blocks: ICyclePlan['groups'][number]['blocks']
+): Promise<Array<{ folder: string; index: IStoredBlock }> | null> {
+  const folders = blocks.map(block => store.store.blockFolder(store.identity, features, block.subject, block.task));
+  const indices = await Promise.all(folders.map(folder => store.store.index(folder, features)));
+  return indices.every(index => index !== null) ? indices.map((index, b) => ({ folder: folders[b], index: index! })) : null;
+}
+
+/** Add `part` into `total`, element by element. */
+function addInto(total: Uint32Array, part: Uint32Array): void {
+  for (let i = 0; i < total.length; i++) {
+    total[i] += part[i];
+  }
+}
+
+/** Run tasks with at most `limit` at once, in order; the first failure stops new starts and is thrown. */
+async function runBounded(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  let failed: unknown = null;
+  const lane = async () => {
+    while (next < tasks.length && !failed) {
+      const task = tasks[next++];
+      try {
+        await task();
+      } catch (error) {
+        failed ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, lane));
+  if (failed) {
+    throw failed;
+  }
+}

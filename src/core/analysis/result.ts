@@ -1,0 +1,166 @@
+/**
+ * The result of an analysis and what is reported while it runs: plain typed objects, the guard
+ * for a cached entry, and the JSON form.
+ */
+import type { BackendName } from '../kernels/backends';
+import type { ISelection } from '../kernels/cycle-tensor';
+import type {
+  ICorrelations,
+  ICycleTensor,
+  IKernelOptions,
+  IOutliers,
+  IPatterns,
+  IPerCycleFeatures,
+  ISummaryStatistics,
+  IValidation
+} from '../kernels/types';
+import type { TensorStore } from '../store/tensor-store';
+
+/** Progress of an analysis, reported at most once per row group or chunk. */
+export interface IAnalysisProgress {
+  /** What runs now: reading parquet, reading the tensor store, the second pass, the kernels. */
+  stage: 'summary' | 'decode' | 'store' | 'second-pass' | 'kernels';
+  rowGroupsDone: number;
+  rowGroups: number;
+  bytesRead: number;
+  cyclesDone: number;
+  cycles: number;
+}
+
+/** How far a stage has got, 0–1: by row groups while reading parquet, else by cycles. */
+export function progressFraction(progress: IAnalysisProgress | null | undefined): number {
+  if (!progress) {
+    return 0;
+  }
+  return progress.rowGroups ? progress.rowGroupsDone / progress.rowGroups : progress.cycles ? progress.cyclesDone / progress.cycles : 0;
+}
+
+/** The tensor store an analysis may read and fill, with the file's identity. */
+export interface IAnalysisStore {
+  store: TensorStore;
+  /** Names the file's content: path, size, modification time and footer hash. */
+  identity: string;
+}
+
+/** Every result for one group of cycles. */
+export interface IGroupAnalysis {
+  task: string;
+  subjects: string[];
+  cycles: number;
+  /** Subject and index within its subject×task of each cycle. */
+  cycleSubjects: string[];
+  cycleIndex: number[];
+  features: string[];
+  perCycle: IPerCycleFeatures;
+  patterns: IPatterns;
+  /** Global max − global min per feature. */
+  romOverall: Float64Array;
+  summary: ISummaryStatistics;
+  outliers: IOutliers;
+  validation: IValidation;
+  correlations: ICorrelations;
+  /**
+   * The cycles themselves (`[feature][cycle][phase]`), for drawing every cycle, when the group
+   * was analysed in memory (absent when streamed). Not part of the JSON form.
+   */
+  tensor?: ICycleTensor;
+}
+
+/** The result of an analysis. */
+export interface IAnalysisResult {
+  schemaVersion: 1;
+  file: { name: string; sizeBytes: number; rows: number };
+  selection: ISelection;
+  options: IKernelOptions & { outlierThreshold: number };
+  /** The backend that produced the numbers. */
+  backend: BackendName;
+  /** The GPU, when the backend is webgpu. */
+  adapter?: string;
+  /** Why the backend differs from the one asked for (e.g. WebGPU unavailable or its device lost). */
+  fallback?: string;
+  groups: IGroupAnalysis[];
+  skipped: Array<{ subject: string; task: string; rows: number; reason: string }>;
+  timings: { summaryMs: number; decodeMs: number; kernelMs: number; totalMs: number };
+  io: { bytesRead: number; requests: number };
+  /** How the cycles were held: all in memory, or streamed in chunks under the budget. */
+  memory: { mode: 'in-memory' | 'streamed'; budgetBytes: number; tensorBytes: number; chunkCycles: number; passes: number };
+  /** Where the cycles came from: parquet (and written to the store), or the store. */
+  tensorSource: 'parquet' | 'store';
+  /** Set when the whole result came from a results cache. */
+  cached?: boolean;
+}
+
+/** The result without the group tensors (the form kept in a results cache). */
+export function withoutTensors(result: IAnalysisResult): IAnalysisResult {
+  return { ...result, groups: result.groups.map(({ tensor, ...group }) => group) };
+}
+
+/** Whether a value has the shape of an analysis result (a cached entry may be damaged). */
+export function isAnalysisResult(value: unknown): value is IAnalysisResult {
+  const result = value as IAnalysisResult | null;
+  return (
+    !!result &&
+    result.schemaVersion === 1 &&
+    Array.isArray(result.groups) &&
+    result.groups.every(group => ArrayBuffer.isView(group.perCycle?.mean) && ArrayBuffer.isView(group.patterns?.mean) && Array.isArray(group.features)) &&
+    typeof result.timings?.totalMs === 'number' &&
+    typeof result.memory?.mode === 'string'
+  );
+}
+
+/**
+ * The result as plain JSON: per feature, arrays of numbers (NaN as null).
+ */
+export function analysisToJSON(result: IAnalysisResult): unknown {
+  const list = (array: ArrayLike<number>) => Array.from(array, value => (Number.isFinite(value) ? value : null));
+  return {
+    schemaVersion: result.schemaVersion,
+    file: result.file,
+    selection: result.selection,
+    options: result.options,
+    backend: result.backend,
+    adapter: result.adapter,
+    fallback: result.fallback,
+    skipped: result.skipped,
+    timings: result.timings,
+    io: result.io,
+    memory: result.memory,
+    tensorSource: result.tensorSource,
+    groups: result.groups.map(group => {
+      const F = group.features.length;
+      const C = group.cycles;
+      const byFeature = <T>(make: (f: number) => T) => Object.fromEntries(group.features.map((name, f) => [name, make(f)]));
+      return {
+        task: group.task,
+        subjects: group.subjects,
+        cycles: C,
+        cycleSubjects: group.cycleSubjects,
+        cycleIndex: group.cycleIndex,
+        features: group.features,
+        perCycle: byFeature(f =>
+          Object.fromEntries(
+            (Object.keys(group.perCycle) as Array<keyof IPerCycleFeatures>).map(key => [key, list(group.perCycle[key].subarray(f * C, (f + 1) * C))])
+          )
+        ),
+        patterns: byFeature(f => ({
+          mean: list(group.patterns.mean.subarray(f * 150, (f + 1) * 150)),
+          std: list(group.patterns.std.subarray(f * 150, (f + 1) * 150))
+        })),
+        rom: byFeature(f => ({ overall: list([group.romOverall[f]])[0], byCycle: list(group.perCycle.rom.subarray(f * C, (f + 1) * C)) })),
+        summary: byFeature(f =>
+          Object.fromEntries((Object.keys(group.summary) as Array<keyof ISummaryStatistics>).map(key => [key, list([group.summary[key][f]])[0]]))
+        ),
+        outliers: { threshold: group.outliers.threshold, cut: list([group.outliers.cut])[0], cycles: group.outliers.cycles, rmse: list(group.outliers.rmse) },
+        validation: { valid: Array.from(group.validation.valid, v => v === 1), reasons: Array.from(group.validation.reasons) },
+        correlations: {
+          features: Array.from({ length: F }, (_, a) => list(group.correlations.features.subarray(a * F, (a + 1) * F))),
+          phases: group.correlations.phases
+            ? Array.from({ length: 150 }, (_, p) =>
+                Array.from({ length: F }, (_, a) => list(group.correlations.phases!.subarray((p * F + a) * F, (p * F + a + 1) * F)))
+              )
+            : null
+        }
+      };
+    })
+  };
+}

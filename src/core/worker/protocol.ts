@@ -1,0 +1,121 @@
+/**
+ * The analysis job's protocol between the page (or the CLI's main thread) and the decode
+ * workers: types only, at the leaf of the import graph.
+ *
+ * #### Notes
+ * A job's data stays in the workers: each decodes the row groups it is given, cuts them into
+ * whole-cycle chunks, runs every kernel on them and keeps them (in memory, or in the tensor store
+ * for a group larger than the budget). What crosses threads is small: the job, per-cycle results,
+ * the rows of a cycle cut by a row-group boundary, and per group a few rounds of mergeable
+ * partials (pattern moments, co-moments, key histograms for exact quantiles, RMSE).
+ */
+
+/** The kernels a job runs inside the workers: the float64 oracle or WebAssembly SIMD. */
+export type JobKernel = 'reference' | 'wasm';
+
+/** Options of a job, the same for each of its tasks. */
+export interface IJobOptions {
+  kernel: JobKernel;
+  ddof: 0 | 1;
+  nan: 'propagate' | 'ignore';
+  /** Co-moments at each phase too (150 × F × F correlations). */
+  phaseCorrelations: boolean;
+  /** The tensor store's root, where chunk files are written and read. */
+  storeRoot?: string;
+}
+
+/** One subject×task block as a task needs it. */
+export interface IJobBlock {
+  /** The block's index in the job (all groups' blocks, in plan order). */
+  block: number;
+  /** Its group's index. */
+  group: number;
+  /** Row spans of the block in the file, in file order. */
+  spans: Array<[firstRow: number, rows: number]>;
+  cycles: number;
+  /** The store folder its chunks are written to, when they are stored. */
+  folder?: string;
+  /** Its group is larger than the budget: chunks live in the store, not in memory. */
+  spill?: boolean;
+}
+
+/** Per-cycle features of some cycles, `[feature][cycle]` each. */
+export interface IJobPerCycle {
+  mean: Float64Array;
+  std: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  rom: Float64Array;
+  peakTiming: Float64Array;
+}
+
+/** What a worker answers for one chunk of whole cycles. */
+export interface IChunkResult {
+  block: number;
+  firstCycle: number;
+  cycles: number;
+  perCycle: IJobPerCycle;
+  /** Validation flags per cycle (InvalidReason bits). */
+  reasons: Uint8Array;
+  /** The chunk file's name in the block's folder, when it was written there. */
+  stored?: string;
+  /** Why writing it failed (the chunk was kept in memory instead). */
+  storeError?: string;
+}
+
+/** Rows of one cycle that a row-group boundary cut: `[feature][row]`, from `position` in the block. */
+export interface IEdgeRows {
+  block: number;
+  position: number;
+  rows: number;
+  data: Float32Array;
+}
+
+/** What a worker answers for one row group. */
+export interface IRowGroupAnswer {
+  chunks: IChunkResult[];
+  edges: IEdgeRows[];
+  /** Milliseconds spent decoding parquet, and in the kernels. */
+  decodeMs: number;
+  kernelMs: number;
+}
+
+/**
+ * One round of a group's finish, on each worker holding some of its cycles.
+ * - level 0: the merged pattern moments and co-moments of the worker's chunks, and a histogram
+ *   of the top 12 bits of every sample's order-preserving key, per feature;
+ * - level 1: per-cycle RMSE against `mean`, and histograms of the next 12 bits under each of
+ *   the feature's `prefixes` (top 12 bits);
+ * - level 2: histograms of the last 8 bits under each prefix (top 24 bits); the worker then
+ *   drops the group.
+ */
+export interface IGroupRoundRequest {
+  level: 0 | 1 | 2;
+  /** Per feature, the key prefixes to histogram under (levels 1 and 2). */
+  prefixes?: number[][];
+  /** The group's final mean pattern `[feature][phase]` (level 1). */
+  mean?: Float64Array;
+}
+
+/** Mergeable pattern moments at each (feature, phase). */
+export interface IJobPatternPartial {
+  features: number;
+  count: Float64Array;
+  mean: Float64Array;
+  m2: Float64Array;
+  nan: Uint8Array;
+}
+
+/** One worker's answer to a round. */
+export interface IGroupRoundAnswer {
+  /** Level 0: the worker's merged moments (absent when it holds no cycle of the group). */
+  partial?: IJobPatternPartial;
+  moments?: { features: Float64Array; phases: Float64Array | null };
+  /** Level 0: NaN samples per feature. */
+  nan?: Float64Array;
+  /** Histogram counts: level 0 `[feature][4096]`; levels 1, 2 `[feature][prefix][4096 or 256]`. */
+  counts: Uint32Array;
+  /** Level 1: RMSE of each of the worker's chunks. */
+  rmse?: Array<{ block: number; firstCycle: number; values: Float64Array }>;
+  kernelMs: number;
+}

@@ -750,3 +750,139 @@ export function keyHistogramUnder(data: usize, n: i32, shift: u32, width: u32, p
     }
   }
 }
+
+const HIST: usize = memory.data(4096 * 4, 16);
+const WANTED: usize = memory.data(4096, 16);
+const RANKS: usize = memory.data(8 * 4, 16);
+const KEYS: usize = memory.data(8 * 4, 16);
+
+// @ts-ignore: decorator
+@inline function keyOf(bits: u32): u32 {
+  return bits & 0x80000000 ? ~bits : bits | 0x80000000;
+}
+
+// @ts-ignore: decorator
+@inline function valueOfKey(key: u32): f64 {
+  return <f64>reinterpret<f32>(key & 0x80000000 ? key & 0x7fffffff : ~key);
+}
+
+/** Put the k-th smallest of `a[left..right]` (u32) at `a[k]`, smaller ones left of it (Hoare). */
+function selectKey(a: usize, k: i32, left: i32, right: i32): void {
+  while (right > left) {
+    const middle = (left + right) >>> 1;
+    const x = load<u32>(a + (<usize>left << 2));
+    const y = load<u32>(a + (<usize>middle << 2));
+    const z = load<u32>(a + (<usize>right << 2));
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (load<u32>(a + (<usize>i << 2)) < pivot) i++;
+      while (load<u32>(a + (<usize>j << 2)) > pivot) j--;
+      if (i <= j) {
+        const t = load<u32>(a + (<usize>i << 2));
+        store<u32>(a + (<usize>i << 2), load<u32>(a + (<usize>j << 2)));
+        store<u32>(a + (<usize>j << 2), t);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+/**
+ * Exact quartiles and median (numpy's linear interpolation) of each of `features` slabs of `n` float32
+ * samples (`data`: features × n), into `out` (features × 3 float64: q25, median, q75). A histogram of
+ * the keys' top 12 bits finds the bins of the six ranks around the quantiles; only the samples in those
+ * bins are gathered (`scratch`: n u32) and selected exactly. NaN: with `propagate`, any NaN makes the
+ * feature's quantiles NaN; otherwise NaN samples are left out.
+ */
+export function groupQuantiles(data: usize, features: i32, n: i32, propagate: i32, scratch: usize, out: usize): void {
+  for (let f = 0; f < features; f++) {
+    const slab = data + ((<usize>f * <usize>n) << 2);
+    const o = out + <usize>f * 24;
+    memory.fill(HIST, 0, 4096 * 4);
+    let nan: i32 = 0;
+    for (let i = 0; i < n; i++) {
+      const bits = load<u32>(slab + (<usize>i << 2));
+      if ((bits & 0x7fffffff) > 0x7f800000) {
+        nan++;
+        continue;
+      }
+      const at = HIST + (<usize>(keyOf(bits) >>> 20) << 2);
+      store<u32>(at, load<u32>(at) + 1);
+    }
+    const m = n - nan;
+    if (m == 0 || (nan > 0 && propagate)) {
+      store<f64>(o, NaN);
+      store<f64>(o + 8, NaN);
+      store<f64>(o + 16, NaN);
+      continue;
+    }
+    // The six ranks, ascending: floor(q(m − 1)) and the one after, for q = 1/4, 1/2, 3/4.
+    for (let k = 0; k < 3; k++) {
+      const position = (<f64>(k + 1) * 0.25) * <f64>(m - 1);
+      const lower = <i32>Math.floor(position);
+      store<i32>(RANKS + (<usize>(2 * k) << 2), lower);
+      store<i32>(RANKS + (<usize>(2 * k + 1) << 2), lower + 1 < m ? lower + 1 : m - 1);
+    }
+    // Their bins: mark them; the samples before each wanted bin among the wanted ones give its offset.
+    memory.fill(WANTED, 0, 4096);
+    let cumulative: i32 = 0;
+    let r = 0;
+    for (let bin = 0; bin < 4096 && r < 6; bin++) {
+      const c = <i32>load<u32>(HIST + (<usize>bin << 2));
+      while (r < 6 && load<i32>(RANKS + (<usize>r << 2)) < cumulative + c) {
+        store<u8>(WANTED + <usize>bin, 1);
+        r++;
+      }
+      cumulative += c;
+    }
+    // Rank among the gathered samples = rank − samples in unwanted bins below it.
+    let gatheredBelow: i32 = 0;
+    cumulative = 0;
+    r = 0;
+    for (let bin = 0; bin < 4096 && r < 6; bin++) {
+      const c = <i32>load<u32>(HIST + (<usize>bin << 2));
+      const wanted = load<u8>(WANTED + <usize>bin) != 0;
+      while (r < 6 && load<i32>(RANKS + (<usize>r << 2)) < cumulative + c) {
+        const rank = load<i32>(RANKS + (<usize>r << 2));
+        store<i32>(RANKS + (<usize>r << 2), gatheredBelow + (rank - cumulative));
+        r++;
+      }
+      if (wanted) gatheredBelow += c;
+      cumulative += c;
+    }
+    let g: i32 = 0;
+    for (let i = 0; i < n; i++) {
+      const bits = load<u32>(slab + (<usize>i << 2));
+      if ((bits & 0x7fffffff) > 0x7f800000) continue;
+      const key = keyOf(bits);
+      if (load<u8>(WANTED + <usize>(key >>> 20)) != 0) {
+        store<u32>(scratch + (<usize>g << 2), key);
+        g++;
+      }
+    }
+    // Ascending ranks: each selection narrows the next one's range.
+    let left: i32 = 0;
+    for (let k = 0; k < 6; k++) {
+      const rank = load<i32>(RANKS + (<usize>k << 2));
+      if (rank >= left) {
+        selectKey(scratch, rank, left, g - 1);
+        left = rank;
+      }
+      store<u32>(KEYS + (<usize>k << 2), load<u32>(scratch + (<usize>rank << 2)));
+      // The ranks after it within [left, g) are ≥ it: selecting the next rank from `left` stays exact.
+    }
+    for (let k = 0; k < 3; k++) {
+      const position = (<f64>(k + 1) * 0.25) * <f64>(m - 1);
+      const lower = Math.floor(position);
+      const a = valueOfKey(load<u32>(KEYS + (<usize>(2 * k) << 2)));
+      const b = valueOfKey(load<u32>(KEYS + (<usize>(2 * k + 1) << 2)));
+      store<f64>(o + (<usize>k << 3), a + (b - a) * (position - lower));
+    }
+  }
+}

@@ -8,7 +8,7 @@
  * Errors go to stderr as one line and exit non-zero; never a stack trace.
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { analyzeDataset } from '../core/analysis/analyze-dataset';
 import { analysisToJSON, type IAnalysisProgress, type IAnalysisStore } from '../core/analysis/result';
@@ -21,7 +21,8 @@ import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { describeError, errorCode } from '../core/errors';
 import { createNodePool } from '../core/pool/node-pool';
 import { useNodeGpu } from '../core/kernels/webgpu/node-gpu';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 import { PerformanceMonitor, nodeSampler } from '../core/monitor/performance-monitor';
 import { formatAnalysis, formatProfile, formatSummary } from './format-summary';
@@ -252,6 +253,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const pool = createNodePool(args.workers);
   const spec = { kind: 'file' as const, path: args.file };
+  // Where a group larger than half the memory budget spills without --cache-dir (made on the
+  // first write, removed at the end).
+  const scratchFolder = join(tmpdir(), `locolens-scratch-${process.pid}-${Date.now().toString(36)}`);
   try {
     if (args.command === 'inspect') {
       const summary = await inspectDataset(pool, spec, { scanValues: args.scanValues });
@@ -276,6 +280,7 @@ async function main(argv: string[]): Promise<number> {
           offload: true,
           memoryBudget: args.memoryBudget,
           store,
+          scratch: store ? undefined : { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(args.file) },
           onProgress: args.progress ? progressLine() : undefined
         }
       );
@@ -310,6 +315,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.failed;
   } finally {
     pool.dispose();
+    rmSync(scratchFolder, { recursive: true, force: true });
   }
 }
 

@@ -9,7 +9,7 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { ResultCache } from '../core/cache/result-cache';
-import { DEFAULT_MEMORY_BUDGET, analyzeDataset, loadGroupTensors, readGroupFeature } from '../core/analysis/analyze-dataset';
+import { DEFAULT_MEMORY_BUDGET, analyzeDataset, readGroupFeature } from '../core/analysis/analyze-dataset';
 import { isAnalysisResult, withoutTensors, type IAnalysisProgress, type IAnalysisResult, type IAnalysisStore } from '../core/analysis/result';
 import { TensorStore } from '../core/store/tensor-store';
 import { HttpRangeSource } from '../core/io/http-range-source';
@@ -81,6 +81,16 @@ export class DatasetService implements ILocolensDatasets {
 
   get poolStats(): IPoolStats {
     return this.pool?.poolStats ?? { size: this.poolSize, busy: 0, queued: 0, tasksDone: 0, restarts: 0 };
+  }
+
+  /**
+   * Start the workers and load their WebAssembly (parquet-wasm and the kernels) before the first
+   * analysis needs them; failures are left to that analysis to report.
+   */
+  async warmUp(): Promise<void> {
+    await this.workers()
+      .warm(api => api.warm())
+      .catch(() => undefined);
   }
 
   /** Set the number of workers (0 = one per logical core, at most 8); restarts the pool. */
@@ -167,7 +177,7 @@ export class DatasetService implements ILocolensDatasets {
     const requested = options.backend ?? this.backend;
     const pool = this.workers();
     const store = this.storeFor(path, spec, summary, pool);
-    const { signal, onProgress, tensors, ...kernelOptions } = options;
+    const { signal, onProgress, ...kernelOptions } = options;
     // The status bar's cancel and the caller's signal both stop the run.
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort());
@@ -199,10 +209,6 @@ export class DatasetService implements ILocolensDatasets {
         isAnalysisResult,
         withoutTensors
       );
-      if (hit && tensors !== false) {
-        // The cycles for drawing come from the tensor store, not from parquet.
-        await loadGroupTensors(value, summary, store).catch(() => false);
-      }
       value.cached = hit;
       this.activitySignal.emit({ ...activity, state: 'done', result: value });
       return value;

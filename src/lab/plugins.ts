@@ -52,17 +52,27 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
   optional: [ISettingRegistry],
   activate: (app: JupyterFrontEnd, settingRegistry: ISettingRegistry | null): ILocolensDatasets => {
     const service = new DatasetService(app.serviceManager.contents, app.serviceManager.serverSettings);
+    // No cold start on the first click: the workers and their wasm start once the page is idle.
+    const warmUp = () => {
+      const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback : (callback: () => void) => setTimeout(callback, 500);
+      void app.restored.then(() => idle(() => void service.warmUp()));
+    };
     if (settingRegistry) {
-      void settingRegistry.load(PluginIDs.datasets).then(settings => {
-        const apply = () => {
-          service.setPoolSize(settings.get('workers').composite as number);
-          service.setBackend(settings.get('backend').composite as BrowserBackend);
-          service.setCacheLimit(settings.get('cacheMegabytes').composite as number);
-          service.setMemoryBudget(settings.get('memoryBudgetMegabytes').composite as number);
-        };
-        apply();
-        settings.changed.connect(apply);
-      });
+      void settingRegistry
+        .load(PluginIDs.datasets)
+        .then(settings => {
+          const apply = () => {
+            service.setPoolSize(settings.get('workers').composite as number);
+            service.setBackend(settings.get('backend').composite as BrowserBackend);
+            service.setCacheLimit(settings.get('cacheMegabytes').composite as number);
+            service.setMemoryBudget(settings.get('memoryBudgetMegabytes').composite as number);
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .finally(warmUp);
+    } else {
+      warmUp();
     }
     app.commands.addCommand(CommandIDs.analyzeFile, {
       label: 'Analyze a Whole Dataset File',
@@ -83,7 +93,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<ILocolensDatasets> = {
         const result = await service.analyze(
           String(args.path),
           { groupBy: args.by === 'task' ? 'task' : 'subject-task' },
-          { ...(args.backend ? { backend: args.backend as BrowserBackend } : {}), phaseCorrelations: args.phaseCorrelations !== false, tensors: false }
+          { ...(args.backend ? { backend: args.backend as BrowserBackend } : {}), phaseCorrelations: args.phaseCorrelations !== false }
         );
         return analysisDigest(result);
       }

@@ -20,8 +20,6 @@ export type BrowserBackend = 'auto' | 'workers' | 'webgpu';
 export type IBrowserAnalyzeOptions = Partial<IKernelOptions> & {
   outlierThreshold?: number;
   backend?: BrowserBackend;
-  /** On a cache hit, read the cycles back from the tensor store for drawing (default true). */
-  tensors?: boolean;
   /** Compute the 150 × F × F correlations at each phase (default true). */
   phaseCorrelations?: boolean;
   /** Aborting it cancels the run (nothing is cached). */

@@ -105,7 +105,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
           throw new Error('no cycles match the selection');
         }
         results = { ...base, ...this.compact(spec, result, group) };
-        await this.drawLive(spec, result, group);
+        await this.drawLive(spec, path, result, group);
       }
       await this.save(spec, results, model);
     } catch (error) {
@@ -114,17 +114,21 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   /** Draw a fresh result. */
-  private async drawLive(spec: ILocolensSpec, result: IAnalysisResult, group: IGroupAnalysis): Promise<void> {
+  private async drawLive(spec: ILocolensSpec, path: string, result: IAnalysisResult, group: IGroupAnalysis): Promise<void> {
     const theme = readTheme(this.node);
     const plot = h('div', { class: 'locolens-output-plot', 'data-locolens': 'plot' });
     const label = `${group.task} · ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`} · ${group.cycles} cycles · ${group.outliers.cycles.length} outliers`;
     const strip = this.strip(`${label} · ${runGauges(result).text}`);
     this.feature = Math.max(0, group.features.findIndex(name => name.startsWith('knee_flexion_angle')));
-    const draw = () => {
+    const draw = async () => {
       const f = this.feature;
       const C = group.cycles;
       if (spec.view === 'patterns' || spec.view === 'outliers') {
-        return patternFigure(group, f, group.tensor ? group.tensor.data.subarray(f * C * PHASES, (f + 1) * C * PHASES) : null, theme);
+        // The drawn feature's cycles: kept by the analysis, else read back from the tensor store (that feature only).
+        const samples = group.tensor
+          ? group.tensor.data.subarray(f * C * PHASES, (f + 1) * C * PHASES)
+          : await this.datasets.groupSamples(path, result, result.groups.indexOf(group), f);
+        return patternFigure(group, f, samples, theme);
       }
       if (spec.view === 'rom') {
         return romFigure(group, f, theme);
@@ -136,7 +140,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     };
     const parts: HTMLElement[] = [strip];
     if (spec.view !== 'correlation' && spec.view !== 'summary') {
-      parts.push(this.featureSelect(group.features, () => void this.plot(plot, draw())));
+      parts.push(this.featureSelect(group.features, () => void draw().then(figure => this.plot(plot, figure))));
     }
     if (spec.view === 'summary' || spec.view === 'outliers') {
       parts.push(spec.view === 'summary' ? summaryTable(this.compact(spec, result, group).summary!) : outlierList(group.outliers.cycles, group.cycleSubjects, group.cycleIndex));
@@ -145,7 +149,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       parts.push(plot);
     }
     this.node.replaceChildren(...parts);
-    await this.plot(plot, draw());
+    await this.plot(plot, await draw());
   }
 
   /** Draw from saved results (the data file may be gone, or no kernel runs). */

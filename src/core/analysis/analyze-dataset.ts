@@ -9,7 +9,7 @@ import type { SourceSpec } from '../io/byte-source';
 import { LocolensError } from '../errors';
 import type { DecodePool } from '../worker/decode-service';
 import { cpuFallback, referenceBackend, selectBackend, wasmBackend, workersBackend, type BackendName, type ICycleKernelBackend } from '../kernels/backends';
-import { NoSpillStoreError, analyzeOnPool } from './pool-analysis';
+import { NoSpillStoreError, StoreReadError, analyzeOnPool } from './pool-analysis';
 import { planCycles, type ICycleGroup, type ICyclePlan, type ISelection } from '../kernels/cycle-tensor';
 import type { ISubjectTaskBlock } from '../dataset/dataset-summary';
 import { describeError, errorCode } from '../errors';
@@ -174,16 +174,6 @@ export async function analyzeDataset(
     console.warn(`locolens: a stored tensor could not be read (${describeError(error.cause)}); it is removed and decoded again`);
     await Promise.all(error.folders.map(folder => options.store!.store.remove(folder).catch(() => undefined)));
     return analyzeOnce(pool, spec, selection, options);
-  }
-}
-
-/** Reading the tensor store failed (a damaged or vanished chunk). */
-class StoreReadError extends Error {
-  constructor(
-    readonly folders: string[],
-    readonly cause: unknown
-  ) {
-    super(`tensor store read failed: ${describeError(cause)}`);
   }
 }
 

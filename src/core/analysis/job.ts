@@ -7,10 +7,11 @@
 import { LocolensError } from '../errors';
 import type { IColumnBatch } from '../parquet/column-data';
 import type { IChunkFiles } from '../store/chunk-files';
-import { coMoments, emptyCoMoments, mergeCoMoments, type ICoMoments } from '../kernels/co-moments';
+import { coMoments } from '../kernels/co-moments';
 import { addKeyHistogram, radixBins } from '../kernels/radix-select';
-import { cycleRmse, mergePatternPartials, patternPartial, perCycleFeatures, validateCycles } from '../kernels/reference';
-import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial } from '../kernels/types';
+import { cycleRmse, finalizePatterns, patternPartial, perCycleFeatures, quantilesOf, validateCycles } from '../kernels/reference';
+import { PHASES, type ICycleTensor, type IKernelOptions } from '../kernels/types';
+import { mergeMomentParts } from './merge';
 import { loadWasmKernels, type IChunkKernelResults, type WasmKernels } from '../kernels/wasm/wasm-kernels';
 import type {
   IChunkResult,
@@ -18,6 +19,7 @@ import type {
   IGroupRoundRequest,
   IJobBlock,
   IJobOptions,
+  IMomentsPart,
   IRowGroupAnswer,
   JobKernel
 } from '../worker/protocol';
@@ -29,6 +31,34 @@ export interface IJobKernels {
   cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Float64Array;
   /** Adds feature samples' key histogram (see radix-select.ts); returns the NaN samples at level 0. */
   keyHistogram(samples: Float32Array, level: number, prefixes: number[], counts: Uint32Array): number;
+  /** Exact q25, median, q75 of each feature over the samples of some tensors, `[feature][3]`. */
+  quantiles(tensors: ICycleTensor[], nan: IKernelOptions['nan']): Float64Array;
+}
+
+/** The quantiles of the reference: numpy's linear interpolation by selection, in float64. */
+function referenceQuantiles(tensors: ICycleTensor[], nan: IKernelOptions['nan']): Float64Array {
+  const F = tensors[0]?.features.length ?? 0;
+  const out = new Float64Array(F * 3).fill(NaN);
+  for (let f = 0; f < F; f++) {
+    const parts = tensors.map(tensor => tensor.data.subarray(f * tensor.cycles * PHASES, (f + 1) * tensor.cycles * PHASES));
+    let values = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      values.set(part, at);
+      at += part.length;
+    }
+    const hasNan = values.some(v => v !== v);
+    if (hasNan && nan === 'propagate') {
+      continue;
+    }
+    if (hasNan) {
+      values = values.filter(v => v === v);
+    }
+    if (values.length) {
+      out.set(quantilesOf(values, [0.25, 0.5, 0.75]), f * 3);
+    }
+  }
+  return out;
 }
 
 /** The reference kernels (float64 TypeScript): the oracle. */
@@ -40,7 +70,8 @@ export const referenceJobKernels: IJobKernels = {
     moments: coMoments(tensor, withPhases)
   }),
   cycleRmse: (tensor, mean, options) => cycleRmse(tensor, mean, options),
-  keyHistogram: addKeyHistogram
+  keyHistogram: addKeyHistogram,
+  quantiles: referenceQuantiles
 };
 
 /** The WebAssembly SIMD kernels of this thread. */
@@ -48,7 +79,8 @@ export function wasmJobKernels(wasm: WasmKernels): IJobKernels {
   return {
     chunk: (tensor, options, withPhases) => wasm.chunkKernels(tensor, options, withPhases),
     cycleRmse: (tensor, mean, options) => wasm.cycleRmse(tensor, mean, options),
-    keyHistogram: (samples, level, prefixes, counts) => wasm.keyHistogram(samples, level, prefixes, counts)
+    keyHistogram: (samples, level, prefixes, counts) => wasm.keyHistogram(samples, level, prefixes, counts),
+    quantiles: (tensors, nan) => wasm.quantiles(tensors, nan)
   };
 }
 
@@ -66,8 +98,8 @@ interface IHeldChunk {
 interface IHeldGroup {
   features: string[];
   chunks: IHeldChunk[];
-  partial: IPatternPartial | null;
-  moments: ICoMoments | null;
+  /** Each chunk's pattern moments and co-moments, merged later in cycle order (deterministic results). */
+  parts: IMomentsPart[];
 }
 
 /**
@@ -151,7 +183,7 @@ export class AnalysisJobs {
     const started = now();
     const kernels = await this.kernels(options.kernel);
     const F = features.length;
-    const answer: IRowGroupAnswer = { chunks: [], edges: [], decodeMs, kernelMs: 0 };
+    const answer: IRowGroupAnswer = { chunks: [], edges: [], finished: [], decodeMs, kernelMs: 0 };
     for (const block of blocks) {
       const pieces = blockPieces(block.spans, batch.firstRow, batch.firstRow + batch.numRows);
       if (pieces.length === 0) {
@@ -186,6 +218,10 @@ export class AnalysisJobs {
       const data = new Float32Array(F * cycles * PHASES);
       copyPositions(batch, features, pieces, c0 * PHASES, c1 * PHASES, data, cycles * PHASES);
       answer.chunks.push(await this.addChunk(job, block, c0, { features, cycles, data }, options, kernels));
+    }
+    // Groups entirely in this row group end here: no round trip, nothing kept.
+    for (const group of new Set(blocks.filter(block => block.local).map(block => block.group))) {
+      answer.finished.push({ group, answer: await this.round(job, group, F, { level: 'local' }, options) });
     }
     answer.kernelMs = now() - started;
     return answer;
@@ -225,14 +261,7 @@ export class AnalysisJobs {
     const kernelOptions: IKernelOptions = { ddof: options.ddof, nan: options.nan };
     const { perCycle, partial, reasons, moments } = kernels.chunk(tensor, kernelOptions, options.phaseCorrelations);
     const held = this.group(job, block.group, tensor.features);
-    held.partial = held.partial ? mergePatternPartials([held.partial, partial]) : partial;
-    if (!held.moments) {
-      held.moments = emptyCoMoments(tensor.features.length, !!moments.phases);
-    }
-    mergeCoMoments(held.moments.features, moments.features);
-    if (held.moments.phases && moments.phases) {
-      mergeCoMoments(held.moments.phases, moments.phases);
-    }
+    held.parts.push({ block: block.block, firstCycle, partial, moments });
     const result: IChunkResult = { block: block.block, firstCycle, cycles: tensor.cycles, perCycle, reasons };
     const chunk: IHeldChunk = { block: block.block, firstCycle, cycles: tensor.cycles, tensor };
     let stored = storedAs;
@@ -264,7 +293,7 @@ export class AnalysisJobs {
     }
     let held = groups.get(group);
     if (!held) {
-      held = { features, chunks: [], partial: null, moments: null };
+      held = { features, chunks: [], parts: [] };
       groups.set(group, held);
     }
     return held;
@@ -274,7 +303,10 @@ export class AnalysisJobs {
   async round(job: string, group: number, features: number, request: IGroupRoundRequest, options: IJobOptions): Promise<IGroupRoundAnswer> {
     const started = now();
     const kernels = await this.kernels(options.kernel);
-    const held = this.jobs.get(job)?.get(group) ?? { features: [], chunks: [], partial: null, moments: null };
+    const held = this.jobs.get(job)?.get(group) ?? { features: [], chunks: [], parts: [] };
+    if (request.level === 'local') {
+      return this.finishLocally(job, group, held, options, kernels, started);
+    }
     const level = request.level;
     const bins = radixBins(level);
     const prefixes = request.prefixes ?? [];
@@ -308,17 +340,36 @@ export class AnalysisJobs {
     }
     if (level === 0) {
       answer.nan = nan;
-      if (held.partial) {
-        answer.partial = held.partial;
-        answer.moments = held.moments ?? undefined;
-      }
       // Sent once: the moments need not stay.
-      held.partial = null;
-      held.moments = null;
+      answer.parts = held.parts;
+      held.parts = [];
     }
     if (level === 2) {
       this.jobs.get(job)?.delete(group);
     }
+    answer.kernelMs = now() - started;
+    return answer;
+  }
+
+  /** Every cycle of the group is here: moments, RMSE against the group's mean, exact quantiles. */
+  private async finishLocally(job: string, group: number, held: IHeldGroup, options: IJobOptions, kernels: IJobKernels, started: number): Promise<IGroupRoundAnswer> {
+    const kernelOptions: IKernelOptions = { ddof: options.ddof, nan: options.nan };
+    const answer: IGroupRoundAnswer = { counts: new Uint32Array(0), rmse: [], kernelMs: 0 };
+    if (held.parts.length) {
+      // Merged in cycle order, as the page merges several workers' parts: the same mean.
+      const merged = mergeMomentParts(held.parts, options.phaseCorrelations);
+      const mean = finalizePatterns(merged.partial, kernelOptions).mean;
+      const tensors: ICycleTensor[] = [];
+      for (const chunk of held.chunks) {
+        const tensor = await this.tensorOf(chunk, held.features, options);
+        tensors.push(tensor);
+        answer.rmse!.push({ block: chunk.block, firstCycle: chunk.firstCycle, values: kernels.cycleRmse(tensor, mean, kernelOptions) });
+      }
+      answer.quantiles = kernels.quantiles(tensors, options.nan);
+      answer.partial = merged.partial;
+      answer.moments = merged.moments;
+    }
+    this.jobs.get(job)?.delete(group);
     answer.kernelMs = now() - started;
     return answer;
   }

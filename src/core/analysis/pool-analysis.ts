@@ -18,16 +18,17 @@
 import { transfer } from 'comlink';
 
 import type { IDatasetSummary } from '../dataset/dataset-summary';
-import { LocolensError, describeError } from '../errors';
+import { LocolensError, describeError, errorCode } from '../errors';
 import type { SourceSpec } from '../io/byte-source';
 import type { ICyclePlan } from '../kernels/cycle-tensor';
 import { RankSelection, radixBins } from '../kernels/radix-select';
 import { PHASES, type IKernelOptions } from '../kernels/types';
-import type { IWorkerRef } from '../pool/worker-pool';
+import type { ITaskResult, IWorkerRef } from '../pool/worker-pool';
 import type { IStoredBlock } from '../store/tensor-store';
 import type { DecodePool } from '../worker/decode-service';
 import type { IChunkResult, IEdgeRows, IGroupRoundAnswer, IGroupRoundRequest, IJobBlock, IJobOptions, JobKernel } from '../worker/protocol';
 import { GroupAccumulator } from './group-accumulator';
+import { mergeMomentParts } from './merge';
 import { blockLayout, readWindow, rowGroupsOfBlocks, spillingGroups } from './plan';
 import type { IAnalysisProgress, IAnalysisStore, IGroupAnalysis } from './result';
 
@@ -68,6 +69,16 @@ export interface IPoolAnalysisOutcome {
 /** Thrown when a group must spill but no store can take it (the caller streams from parquet instead). */
 export class NoSpillStoreError extends Error {}
 
+/** Reading the tensor store failed (a damaged or vanished chunk): the caller drops `folders` and decodes parquet. */
+export class StoreReadError extends Error {
+  constructor(
+    readonly folders: string[],
+    readonly cause: unknown
+  ) {
+    super(`tensor store read failed: ${describeError(cause)}`);
+  }
+}
+
 let jobCount = 0;
 
 /** Run an analysis as a job on the pool (see the module's notes). */
@@ -105,6 +116,20 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       spill: spill[layout[b].group]
     };
   });
+  // A group whose rows all lie in one row group is finished by the worker that decodes it.
+  const localIn = plan.groups.map(group => {
+    const first = Math.min(...group.spans.map(([row]) => row));
+    const end = Math.max(...group.spans.map(([row, rows]) => row + rows));
+    let start = 0;
+    for (let rowGroup = 0; rowGroup < summary.file.rowGroupRows.length; rowGroup++) {
+      const stop = start + summary.file.rowGroupRows[rowGroup];
+      if (first >= start && end <= stop) {
+        return rowGroup;
+      }
+      start = stop;
+    }
+    return -1;
+  });
   const storeRoot = (stored ? store : (store ?? context.scratch))?.store.root;
   const job = `job${++jobCount}-${Date.now().toString(36)}`;
   const jobOptions: IJobOptions = { kernel: context.kernel, ddof: context.options.ddof, nan: context.options.nan, phaseCorrelations: context.phaseCorrelations, storeRoot };
@@ -130,63 +155,138 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
     }
   };
 
-  /** A group's three finish rounds on the workers holding it. */
-  const finish = async (g: number) => {
-    const accumulator = accumulators[g];
-    const workers = [...holders[g].values()];
-    const round = async (request: IGroupRoundRequest): Promise<IGroupRoundAnswer[]> =>
-      Promise.all(
-        workers.map(async on => {
-          const { value } = await pool.run(api => api.jobRound(job, g, F, request, jobOptions), { on });
-          times.kernelMs += value.kernelMs;
-          return value;
+  /**
+   * The three finish rounds of some completed groups, on the workers holding them: one message
+   * per worker and round for all the groups of the wave.
+   */
+  const finishWave = async (completedGroups: number[]) => {
+    // A group held by one worker is finished there in one round.
+    const alone = completedGroups.filter(g => holders[g].size === 1);
+    const wave = completedGroups.filter(g => holders[g].size > 1);
+    const local = Promise.all(
+      alone.map(async g => {
+        const on = [...holders[g].values()][0];
+        const { value } = await pool.run(api => api.jobRounds(job, [g], F, [{ level: 'local' }], jobOptions), { on });
+        finishLocal(g, value[0]);
+      })
+    );
+    local.catch(() => undefined);
+    if (wave.length === 0) {
+      await local;
+      return;
+    }
+    const workers = new Map<number, { on: IWorkerRef; groups: number[] }>();
+    for (const g of wave) {
+      for (const on of holders[g].values()) {
+        const entry = workers.get(on.slot) ?? { on, groups: [] };
+        entry.groups.push(g);
+        workers.set(on.slot, entry);
+      }
+    }
+    /** Every holder's answer for each group of the wave. */
+    const round = async (request: (g: number) => IGroupRoundRequest): Promise<Map<number, IGroupRoundAnswer[]>> => {
+      const answers = new Map<number, IGroupRoundAnswer[]>(wave.map(g => [g, []]));
+      await Promise.all(
+        [...workers.values()].map(async ({ on, groups: held }) => {
+          const { value } = await pool.run(api => api.jobRounds(job, held, F, held.map(request), jobOptions), { on });
+          value.forEach((answer, i) => {
+            times.kernelMs += answer.kernelMs;
+            answers.get(held[i])!.push(answer);
+          });
         })
       );
+      return answers;
+    };
     const bins0 = radixBins(0);
-    const first = await round({ level: 0 });
-    const counts0 = new Uint32Array(F * bins0);
-    const nan = new Float64Array(F);
-    for (const answer of first) {
-      if (answer.partial && answer.moments) {
-        accumulator.addMoments(answer.partial, answer.moments);
+    const selections = new Map<number, Array<{ selection: RankSelection; poisoned: boolean }>>();
+    for (const [g, answers] of await round(() => ({ level: 0 }))) {
+      const accumulator = accumulators[g];
+      const counts0 = new Uint32Array(F * bins0);
+      const nan = new Float64Array(F);
+      const parts = answers.flatMap(answer => answer.parts ?? []);
+      if (parts.length) {
+        const merged = mergeMomentParts(parts, context.phaseCorrelations);
+        accumulator.addMoments(merged.partial, merged.moments);
       }
-      addInto(counts0, answer.counts);
-      answer.nan?.forEach((count, f) => (nan[f] += count));
+      for (const answer of answers) {
+        addInto(counts0, answer.counts);
+        answer.nan?.forEach((count, f) => (nan[f] += count));
+      }
+      accumulator.finishMoments();
+      const samples = plan.groups[g].cycles * PHASES;
+      selections.set(
+        g,
+        plan.features.map((_, f) => {
+          const poisoned = nan[f] > 0 && context.options.nan === 'propagate';
+          const selection = new RankSelection(poisoned ? 0 : samples - nan[f], QUANTILES);
+          selection.narrow(0, counts0.subarray(f * bins0, (f + 1) * bins0), []);
+          return { selection, poisoned };
+        })
+      );
     }
-    accumulator.finishMoments();
-    const samples = plan.groups[g].cycles * PHASES;
-    const selections = plan.features.map((_, f) => {
-      const poisoned = nan[f] > 0 && context.options.nan === 'propagate';
-      const selection = new RankSelection(poisoned ? 0 : samples - nan[f], QUANTILES);
-      selection.narrow(0, counts0.subarray(f * bins0, (f + 1) * bins0), []);
-      return { selection, poisoned };
-    });
     for (const level of [1, 2] as const) {
       cancelled();
-      const prefixes = selections.map(({ selection }) => selection.prefixes);
-      const answers = await round(level === 1 ? { level, prefixes, mean: accumulator.patterns.mean } : { level, prefixes });
+      const prefixes = new Map(wave.map(g => [g, selections.get(g)!.map(({ selection }) => selection.prefixes)]));
+      const answers = await round(g =>
+        level === 1 ? { level, prefixes: prefixes.get(g)!, mean: accumulators[g].patterns.mean } : { level, prefixes: prefixes.get(g)! }
+      );
       const bins = radixBins(level);
-      const counts = new Uint32Array(prefixes.reduce((sum, list) => sum + list.length * bins, 0));
-      for (const answer of answers) {
-        addInto(counts, answer.counts);
-        for (const part of answer.rmse ?? []) {
-          accumulator.addRmse(layout[part.block].offset + part.firstCycle, part.values);
+      for (const g of wave) {
+        const lists = prefixes.get(g)!;
+        const counts = new Uint32Array(lists.reduce((sum, list) => sum + list.length * bins, 0));
+        for (const answer of answers.get(g)!) {
+          addInto(counts, answer.counts);
+          for (const part of answer.rmse ?? []) {
+            accumulators[g].addRmse(layout[part.block].offset + part.firstCycle, part.values);
+          }
         }
+        let offset = 0;
+        selections.get(g)!.forEach(({ selection }, f) => {
+          const width = lists[f].length * bins;
+          selection.narrow(level, counts.subarray(offset, offset + width), lists[f]);
+          offset += width;
+        });
       }
-      let offset = 0;
-      selections.forEach(({ selection }, f) => {
-        const width = prefixes[f].length * bins;
-        selection.narrow(level, counts.subarray(offset, offset + width), prefixes[f]);
-        offset += width;
-      });
     }
-    selections.forEach(({ selection, poisoned }, f) => {
-      if (!poisoned && selection.n > 0) {
-        const [q25, median, q75] = selection.values();
-        accumulator.setQuantileValues(f, q25, median, q75);
-      }
+    for (const g of wave) {
+      selections.get(g)!.forEach(({ selection, poisoned }, f) => {
+        if (!poisoned && selection.n > 0) {
+          const [q25, median, q75] = selection.values();
+          accumulators[g].setQuantileValues(f, q25, median, q75);
+        }
+      });
+      groups[g] = accumulators[g].result(context.threshold);
+    }
+    await local;
+  };
+
+  /** A group finished by the one worker holding it (a 'local' round). */
+  const finishLocal = (g: number, answer: IGroupRoundAnswer) => {
+    const accumulator = accumulators[g];
+    times.kernelMs += answer.kernelMs;
+    if (answer.partial && answer.moments) {
+      accumulator.addMoments(answer.partial, answer.moments);
+    }
+    accumulator.finishMoments();
+    for (const part of answer.rmse ?? []) {
+      accumulator.addRmse(layout[part.block].offset + part.firstCycle, part.values);
+    }
+    plan.features.forEach((_, f) => {
+      const q = answer.quantiles!;
+      accumulator.setQuantileValues(f, q[f * 3], q[f * 3 + 1], q[f * 3 + 2]);
     });
     groups[g] = accumulator.result(context.threshold);
+  };
+
+  /** Groups whose cycles are all in, waiting for the next wave. */
+  let completed: number[] = [];
+  const flushCompleted = () => {
+    if (completed.length) {
+      const done = finishWave(completed);
+      completed = [];
+      done.catch(fail);
+      finishing.push(done);
+    }
   };
 
   /** A chunk's results: per-cycle values into its group; its group finishes when complete. */
@@ -204,10 +304,8 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       }
     }
     cyclesDone += result.cycles;
-    if (accumulators[g].cyclesDone === plan.groups[g].cycles) {
-      const done = finish(g);
-      done.catch(fail);
-      finishing.push(done);
+    if (accumulators[g].cyclesDone === plan.groups[g].cycles && localIn[g] < 0) {
+      completed.push(g);
     }
   };
 
@@ -232,7 +330,11 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       const tensor = { features: plan.features, cycles: 1, data: entry.data };
       const task = pool
         .run(api => api.jobChunk(job, jobBlocks[edge.block], cycle, transfer(tensor, [tensor.data.buffer as ArrayBuffer]), jobOptions))
-        .then(({ value, worker }) => addChunk(value, worker));
+        .then(({ value, worker }) => {
+          addChunk(value, worker);
+          flushCompleted();
+          context.report({ cyclesDone });
+        });
       task.catch(fail);
       carriedTasks.push(task);
     }
@@ -244,12 +346,21 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       const tasks = stored.flatMap(({ index }, b) =>
         index.chunks.map(chunk => async () => {
           cancelled();
-          const { value, worker } = await pool.run(api => api.jobStoredChunk(job, jobBlocks[b], chunk.firstCycle, chunk.cycles, chunk.name, plan.features, jobOptions));
+          let answer: ITaskResult<IChunkResult>;
+          try {
+            answer = await pool.run(api => api.jobStoredChunk(job, jobBlocks[b], chunk.firstCycle, chunk.cycles, chunk.name, plan.features, jobOptions));
+          } catch (error) {
+            throw errorCode(error) === 'cancelled' ? error : new StoreReadError(stored!.map(entry => entry.folder), error);
+          }
+          const { value, worker } = answer;
+          store!.store.stats.bytesRead += chunk.cycles * F * PHASES * 4;
           addChunk(value, worker);
+          flushCompleted();
           context.report({ cyclesDone });
         })
       );
       await runBounded(tasks, readWindow(pool.size, context.budget, [Math.max(1, ...stored.flatMap(({ index }) => index.chunks.map(chunk => chunk.cycles * PHASES)))], F));
+      store!.store.stats.blocksRead += stored.length;
     } else {
       const rowGroups = rowGroupsOfBlocks(summary.file.rowGroupRows, blocks);
       let rowGroupsDone = 0;
@@ -257,7 +368,14 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       const tasks = rowGroups.map(({ rowGroup, blocks: inside }) => async () => {
         cancelled();
         const { value, io: read, worker } = await pool.run(api =>
-          api.jobRowGroup(job, context.spec, rowGroup, plan.features, inside.map(b => jobBlocks[b]), jobOptions)
+          api.jobRowGroup(
+            job,
+            context.spec,
+            rowGroup,
+            plan.features,
+            inside.map(b => ({ ...jobBlocks[b], local: localIn[layout[b].group] === rowGroup })),
+            jobOptions
+          )
         );
         io.bytesRead += read.bytesRead;
         io.requests += read.requests;
@@ -266,9 +384,13 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
         for (const chunk of value.chunks) {
           addChunk(chunk, worker);
         }
+        for (const { group, answer } of value.finished) {
+          finishLocal(group, answer);
+        }
         for (const edge of value.edges) {
           addEdge(edge);
         }
+        flushCompleted();
         rowGroupsDone += 1;
         context.report({ rowGroupsDone, bytesRead: io.bytesRead, cyclesDone });
       });

@@ -124,19 +124,34 @@ export class RankSelection {
   narrow(level: number, counts: Uint32Array, prefixes: number[]): void {
     const bins = radixBins(level);
     const { bits } = RADIX_LEVELS[level];
+    // Running totals of each histogram that a rank falls in, then a binary search per rank.
+    const totals = new Map<number, Float64Array>();
     this.ranks.forEach((_, r) => {
       const base = level === 0 ? 0 : prefixes.indexOf(this.prefix[r]) * bins;
-      let left = this.residual[r];
-      let bin = 0;
-      for (; bin < bins - 1; bin++) {
-        const c = counts[base + bin];
-        if (left < c) {
-          break;
+      let cumulative = totals.get(base);
+      if (!cumulative) {
+        cumulative = new Float64Array(bins);
+        let sum = 0;
+        for (let bin = 0; bin < bins; bin++) {
+          sum += counts[base + bin];
+          cumulative[bin] = sum;
         }
-        left -= c;
+        totals.set(base, cumulative);
       }
-      this.prefix[r] = ((this.prefix[r] << bits) | bin) >>> 0;
-      this.residual[r] = left;
+      const left = this.residual[r];
+      // The first bin whose running total exceeds the rank (the last bin when none does).
+      let lo = 0;
+      let hi = bins - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cumulative[mid] > left) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      this.prefix[r] = ((this.prefix[r] << bits) | lo) >>> 0;
+      this.residual[r] = left - (lo > 0 ? cumulative[lo - 1] : 0);
     });
   }
 

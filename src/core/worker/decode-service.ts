@@ -70,8 +70,8 @@ export interface IDecodeService {
   jobChunk(job: string, block: IJobBlock, firstCycle: number, tensor: ICycleTensor, options: IJobOptions): Promise<Envelope<IChunkResult>>;
   /** The kernels on a chunk of a stored block, read from this worker's store files. */
   jobStoredChunk(job: string, block: IJobBlock, firstCycle: number, cycles: number, name: string, features: string[], options: IJobOptions): Promise<Envelope<IChunkResult>>;
-  /** One finish round of a job's group. */
-  jobRound(job: string, group: number, features: number, request: IGroupRoundRequest, options: IJobOptions): Promise<Envelope<IGroupRoundAnswer>>;
+  /** One finish round of some of a job's groups (one answer per group, in order). */
+  jobRounds(job: string, groups: number[], features: number, requests: IGroupRoundRequest[], options: IJobOptions): Promise<Envelope<IGroupRoundAnswer[]>>;
   /** Drop what this worker holds of a job. */
   jobRelease(job: string): Promise<Envelope<null>>;
 }
@@ -79,6 +79,14 @@ export interface IDecodeService {
 /** The buffers of a chunk result, transferred. */
 function chunkBuffers(chunk: IChunkResult): ArrayBuffer[] {
   return [...Object.values(chunk.perCycle), chunk.reasons].map(array => array.buffer as ArrayBuffer);
+}
+
+/** The buffers of a round's answer, transferred. */
+function roundBuffers({ counts, partial, moments, parts, nan, rmse, quantiles }: IGroupRoundAnswer): ArrayBuffer[] {
+  const partArrays = (parts ?? []).flatMap(part => [part.partial.count, part.partial.mean, part.partial.m2, part.partial.nan, part.moments.features, part.moments.phases]);
+  return [counts, partial?.count, partial?.mean, partial?.m2, partial?.nan, moments?.features, moments?.phases, nan, quantiles, ...partArrays, ...(rmse ?? []).map(part => part.values)]
+    .filter((array): array is NonNullable<typeof array> => !!array)
+    .map(array => array.buffer as ArrayBuffer);
 }
 
 /** What `store` does. */
@@ -129,7 +137,11 @@ export class DecodeService implements IDecodeService {
     if (!envelope.ok) {
       return envelope;
     }
-    const buffers = [...envelope.value.chunks.flatMap(chunkBuffers), ...envelope.value.edges.map(edge => edge.data.buffer as ArrayBuffer)];
+    const buffers = [
+      ...envelope.value.chunks.flatMap(chunkBuffers),
+      ...envelope.value.edges.map(edge => edge.data.buffer as ArrayBuffer),
+      ...envelope.value.finished.flatMap(({ answer }) => roundBuffers(answer))
+    ];
     return transfer(envelope, buffers);
   }
 
@@ -143,16 +155,18 @@ export class DecodeService implements IDecodeService {
     return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
   }
 
-  async jobRound(job: string, group: number, features: number, request: IGroupRoundRequest, options: IJobOptions): Promise<Envelope<IGroupRoundAnswer>> {
-    const envelope = await this.compute(() => this.jobs.round(job, group, features, request, options));
+  async jobRounds(job: string, groups: number[], features: number, requests: IGroupRoundRequest[], options: IJobOptions): Promise<Envelope<IGroupRoundAnswer[]>> {
+    const envelope = await this.compute(async () => {
+      const answers: IGroupRoundAnswer[] = [];
+      for (let i = 0; i < groups.length; i++) {
+        answers.push(await this.jobs.round(job, groups[i], features, requests[i], options));
+      }
+      return answers;
+    });
     if (!envelope.ok) {
       return envelope;
     }
-    const { counts, partial, moments, nan, rmse } = envelope.value;
-    const buffers = [counts, partial?.count, partial?.mean, partial?.m2, partial?.nan, moments?.features, moments?.phases, nan, ...(rmse ?? []).map(part => part.values)]
-      .filter((array): array is NonNullable<typeof array> => !!array)
-      .map(array => array.buffer as ArrayBuffer);
-    return transfer(envelope, buffers);
+    return transfer(envelope, envelope.value.flatMap(roundBuffers));
   }
 
   async jobRelease(job: string): Promise<Envelope<null>> {

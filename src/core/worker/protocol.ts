@@ -37,6 +37,8 @@ export interface IJobBlock {
   folder?: string;
   /** Its group is larger than the budget: chunks live in the store, not in memory. */
   spill?: boolean;
+  /** Every row of its group is in this task's row group: the worker finishes the group in the task. */
+  local?: boolean;
 }
 
 /** Per-cycle features of some cycles, `[feature][cycle]` each. */
@@ -75,6 +77,8 @@ export interface IEdgeRows {
 export interface IRowGroupAnswer {
   chunks: IChunkResult[];
   edges: IEdgeRows[];
+  /** The groups finished in the task (see IJobBlock.local), as a 'local' round answers. */
+  finished: Array<{ group: number; answer: IGroupRoundAnswer }>;
   /** Milliseconds spent decoding parquet, and in the kernels. */
   decodeMs: number;
   kernelMs: number;
@@ -90,7 +94,8 @@ export interface IRowGroupAnswer {
  *   drops the group.
  */
 export interface IGroupRoundRequest {
-  level: 0 | 1 | 2;
+  /** 'local': the worker holds every cycle of the group and finishes it alone (see IGroupRoundAnswer.quantiles). */
+  level: 0 | 1 | 2 | 'local';
   /** Per feature, the key prefixes to histogram under (levels 1 and 2). */
   prefixes?: number[][];
   /** The group's final mean pattern `[feature][phase]` (level 1). */
@@ -106,16 +111,28 @@ export interface IJobPatternPartial {
   nan: Uint8Array;
 }
 
+/** One chunk's pattern moments and co-moments (merged in cycle order by whoever merges them). */
+export interface IMomentsPart {
+  block: number;
+  firstCycle: number;
+  partial: IJobPatternPartial;
+  moments: { features: Float64Array; phases: Float64Array | null };
+}
+
 /** One worker's answer to a round. */
 export interface IGroupRoundAnswer {
-  /** Level 0: the worker's merged moments (absent when it holds no cycle of the group). */
+  /** Level 0: each of the worker's chunks' moments. */
+  parts?: IMomentsPart[];
+  /** 'local': the group's merged moments. */
   partial?: IJobPatternPartial;
   moments?: { features: Float64Array; phases: Float64Array | null };
   /** Level 0: NaN samples per feature. */
   nan?: Float64Array;
   /** Histogram counts: level 0 `[feature][4096]`; levels 1, 2 `[feature][prefix][4096 or 256]`. */
   counts: Uint32Array;
-  /** Level 1: RMSE of each of the worker's chunks. */
+  /** 'local': q25, median, q75 per feature (`[feature][3]`). */
+  quantiles?: Float64Array;
+  /** Level 1 and 'local': RMSE of each of the worker's chunks. */
   rmse?: Array<{ block: number; firstCycle: number; values: Float64Array }>;
   kernelMs: number;
 }

@@ -44,6 +44,7 @@ interface IKernelExports {
   validateFeature(data: number, cycles: number, kind: number, limit: number, oReasons: number): void;
   keyHistogram0(data: number, n: number, counts: number): number;
   keyHistogramUnder(data: number, n: number, shift: number, width: number, prefixes: number, prefixCount: number, counts: number): void;
+  groupQuantiles(data: number, features: number, n: number, propagate: number, scratch: number, out: number): void;
 }
 
 /** Everything the job computes on one chunk, in one copy into wasm memory. */
@@ -341,6 +342,30 @@ export class WasmKernels {
     }
     counts.set(new Uint32Array(this._exports.memory.buffer, countsAt, counts.length));
     return nan;
+  }
+
+  /**
+   * Exact q25, median and q75 of each feature over the samples of some tensors (same features),
+   * `[feature][3]`, as numpy.percentile's linear interpolation (see assembly/cycle-stats.ts).
+   */
+  quantiles(tensors: ICycleTensor[], nan: IKernelOptions['nan']): Float64Array {
+    const F = tensors[0]?.features.length ?? 0;
+    const n = tensors.reduce((sum, tensor) => sum + tensor.cycles * PHASES, 0);
+    const dataBytes = align16(F * n * 4);
+    const base = this._reserve(dataBytes + align16(n * 4) + align16(F * 24));
+    const scratch = base + dataBytes;
+    const out = scratch + align16(n * 4);
+    const target = new Float32Array(this._exports.memory.buffer, base, F * n);
+    for (let f = 0; f < F; f++) {
+      let at = f * n;
+      for (const tensor of tensors) {
+        const slab = tensor.cycles * PHASES;
+        target.set(tensor.data.subarray(f * slab, (f + 1) * slab), at);
+        at += slab;
+      }
+    }
+    this._exports.groupQuantiles(base, F, n, nan === 'propagate' ? 1 : 0, scratch, out);
+    return new Float64Array(this._exports.memory.buffer, out, F * 3).slice();
   }
 
   /** Grows the memory so that `bytes` fit above the heap base; returns the (16-aligned) base. */

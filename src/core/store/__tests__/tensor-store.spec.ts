@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { jest } from '@jest/globals';
 
-import { analyzeDataset, readGroupFeature, type IAnalyzeOptions } from '../../analysis/analyze-dataset';
+import { analyzeDataset, loadGroupTensors, readGroupFeature, type IAnalyzeOptions } from '../../analysis/analyze-dataset';
 import { analysisToJSON, type IAnalysisProgress, type IAnalysisResult } from '../../analysis/result';
 import { inspectDataset } from '../../dataset/inspect-dataset';
 import { createNodePool } from '../../pool/node-pool';
@@ -67,22 +67,25 @@ describe('the tensor store', () => {
     expect(numbers(second.result)).toEqual(numbers(first.result));
   });
 
-  it('streamed under a small budget, reads one feature per quantile pass from the store', async () => {
+  it('over a small budget, groups spill to the store: parquet is decoded once, the rerun reads only the store', async () => {
     const path = fixture('many_cycles.parquet');
     const inMemory = (await analyzeWithStore(path)).result;
-    const streamed = await analyzeWithStore(path, { memoryBudget: 60_000 });
-    expect(streamed.result.tensorSource).toBe('store');
-    expect(streamed.result.memory.mode).toBe('streamed');
-    // Pass 1 and the RMSE pass read every feature, the quantile passes one feature each: a
-    // little under three tensors in all, not one per pass.
-    const F = streamed.result.selection.features!.length;
-    const T = inMemory.memory.tensorBytes;
-    expect(streamed.result.memory.passes).toBe(1 + F);
-    expect(streamed.store.stats.bytesRead).toBe(2 * T + ((F - 1) * T) / F);
-    const a = numbers(inMemory) as Array<Record<string, unknown>>;
-    const b = numbers(streamed.result) as Array<Record<string, unknown>>;
-    expect(b.map(group => group.outliers)).toEqual(a.map(group => group.outliers));
-    expect(b.map(group => group.validation)).toEqual(a.map(group => group.validation));
+    const spilledStore = new TensorStore(pool, join(folder, 'spilled'), LOCOLENS_VERSION);
+    const first = await analyzeWithStore(path, { memoryBudget: 60_000 }, spilledStore);
+    expect(first.result.tensorSource).toBe('parquet');
+    expect(first.result.memory).toMatchObject({ mode: 'streamed', passes: 1 });
+    // Decoded once: the finish rounds read the spilled chunks from the store.
+    expect(first.result.io.bytesRead).toBeLessThanOrEqual(inMemory.io.bytesRead);
+    const second = await analyzeWithStore(path, { memoryBudget: 60_000 }, spilledStore);
+    expect(second.result.tensorSource).toBe('store');
+    expect(second.result.io.bytesRead).toBe(0);
+    expect(second.store.stats.bytesRead).toBe(inMemory.memory.tensorBytes);
+    for (const run of [first.result, second.result]) {
+      const a = numbers(inMemory) as Array<Record<string, unknown>>;
+      const b = numbers(run) as Array<Record<string, unknown>>;
+      expect(b.map(group => group.outliers)).toEqual(a.map(group => group.outliers));
+      expect(b.map(group => group.validation)).toEqual(a.map(group => group.validation));
+    }
   });
 
   it('gives one feature of a streamed group, reading only that feature from the store', async () => {
@@ -100,6 +103,9 @@ describe('the tensor store', () => {
     const before = streamedStore.stats.bytesRead;
     const samples = await readGroupFeature(result, summary, store, 0, 2);
     expect(streamedStore.stats.bytesRead - before).toBe(C * 150 * 4);
+    // The same cycles as the in-memory run stored, read back whole.
+    const inMemoryStore = { store: new TensorStore(pool, join(folder, 'tensors'), LOCOLENS_VERSION), identity: store.identity };
+    expect(await loadGroupTensors(inMemory, summary, inMemoryStore)).toBe(true);
     expect(samples).toEqual(inMemory.groups[0].tensor!.data.subarray(2 * C * 150, 3 * C * 150));
     expect(F).toBeGreaterThan(2);
     // Not in the store (another folder): null, never a wrong array.

@@ -16,17 +16,8 @@ import { PHASES } from '../core/kernels/types';
 import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
 import { h } from './dom';
 import { exportPerCycleTable, type IExportTarget } from './export-results';
-import type { BrowserBackend, ILocolensDatasets, ILocolensPerformance } from './tokens';
+import type { BrowserBackend, IAnalysisRequest, ILocolensDatasets, ILocolensPerformance } from './tokens';
 
-/** What the view shows: a subject×task, or a whole task (optionally some subjects). */
-export interface IAnalysisRequest {
-  path: string;
-  task: string;
-  /** One subject: its task is shown, and its other tasks are compared. */
-  subject?: string;
-  /** Some subjects of the task, analysed together. */
-  subjects?: string[];
-}
 
 type Tab = 'patterns' | 'rom' | 'compare' | 'correlation' | 'table';
 

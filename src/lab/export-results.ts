@@ -5,7 +5,7 @@
 import type { IGroupAnalysis } from '../core/analysis/result';
 import { PHASES } from '../core/kernels/types';
 import type { TableColumns } from '../core/worker/decode-service';
-import type { IAnalysisRequest } from './analysis-view';
+import type { IAnalysisRequest } from './tokens';
 
 /** Where exported tables go. */
 export interface IExportTarget {

@@ -211,6 +211,7 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 namespace Private {
+  // eslint-disable-next-line prefer-const -- incremented by the plugin that opens views
   export let nextId = 0;
 }
 

@@ -135,3 +135,13 @@ export const ILocolensPerformance = new Token<ILocolensPerformance>(
   'locolens:ILocolensPerformance',
   'Live performance samples and the profile of the last analysis.'
 );
+
+/** What the view shows: a subject×task, or a whole task (optionally some subjects). */
+export interface IAnalysisRequest {
+  path: string;
+  task: string;
+  /** One subject: its task is shown, and its other tasks are compared. */
+  subject?: string;
+  /** Some subjects of the task, analysed together. */
+  subjects?: string[];
+}

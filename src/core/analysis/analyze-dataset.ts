@@ -340,8 +340,8 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
   };
 
   const decodeStarted = now();
-  let kernelMs = 0;
-  let groups: IGroupAnalysis[] = [];
+  let kernelMs: number;
+  let groups: IGroupAnalysis[];
   if (!streamed) {
     // In memory: assemble each group's tensor, then run every kernel on it.
     const tensors = plan.groups.map(group => ({ features: plan.features, cycles: group.cycles, data: new Float32Array(F * group.cycles * PHASES) }));

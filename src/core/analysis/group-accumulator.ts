@@ -18,12 +18,9 @@ import {
   type ISummaryStatistics
 } from '../kernels/types';
 import type { IGroupAnalysis } from './result';
+import type { IChunkStatistics } from '../kernels/group-statistics';
 
-/** Validation flags and co-moments of one chunk. */
-export interface IChunkStatistics {
-  reasons: Uint8Array;
-  moments: ICoMoments;
-}
+export type { IChunkStatistics } from '../kernels/group-statistics';
 
 /** Accumulates one group's results over its chunks. */
 export class GroupAccumulator {

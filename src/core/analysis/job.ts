@@ -203,8 +203,12 @@ export class AnalysisJobs {
         if (c1 < c0) {
           edge(p0, p1);
         } else {
-          if (p0 < c0 * PHASES) edge(p0, c0 * PHASES);
-          if (c1 * PHASES < p1) edge(c1 * PHASES, p1);
+          if (p0 < c0 * PHASES) {
+            edge(p0, c0 * PHASES);
+          }
+          if (c1 * PHASES < p1) {
+            edge(c1 * PHASES, p1);
+          }
         }
         continue;
       }

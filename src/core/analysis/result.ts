@@ -2,7 +2,7 @@
  * The result of an analysis and what is reported while it runs: plain typed objects, the guard
  * for a cached entry, and the JSON form.
  */
-import type { BackendName } from '../kernels/backends';
+import type { BackendName } from '../kernels/types';
 import type { ISelection } from '../kernels/cycle-tensor';
 import type {
   ICorrelations,

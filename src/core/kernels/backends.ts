@@ -7,14 +7,13 @@ import { transfer } from 'comlink';
 import { LocolensError, describeError } from '../errors';
 import type { DecodePool } from '../worker/decode-service';
 import { cycleRmse, emptyPerCycleFeatures, mergePatternPartials, patternPartial, perCycleFeatures } from './reference';
-import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from './types';
+import { PHASES, type BackendName, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from './types';
 import type { IGroupStatistics } from './group-statistics';
 import { loadWasmKernels } from './wasm/wasm-kernels';
 import { gpuKernels } from './webgpu/gpu-device';
 import { GpuKernelError } from './webgpu/gpu-kernels';
 
-/** Names of the backends. */
-export type BackendName = 'reference' | 'wasm' | 'workers' | 'webgpu';
+export type { BackendName } from './types';
 
 /** What a backend computes. */
 export interface ICycleKernelBackend {

@@ -41,7 +41,13 @@ export function groupStatistics(
   return out;
 }
 
+/** Validation flags and co-moments of one chunk. */
+export interface IChunkStatistics {
+  reasons: Uint8Array;
+  moments: ICoMoments;
+}
+
 /** Validation flags and co-moments of one chunk of a streamed group (mergeable). */
-export function chunkStatistics(tensor: ICycleTensor, phaseCorrelations: boolean): { reasons: Uint8Array; moments: ICoMoments } {
+export function chunkStatistics(tensor: ICycleTensor, phaseCorrelations: boolean): IChunkStatistics {
   return { reasons: validateCycles(tensor).reasons, moments: coMoments(tensor, phaseCorrelations) };
 }

@@ -8,6 +8,9 @@
  * order of Arrow's columns cut in cycles, so a feature's cycles are contiguous.
  */
 
+/** Names of the kernel backends ('workers' runs the wasm kernels on the worker pool). */
+export type BackendName = 'reference' | 'wasm' | 'workers' | 'webgpu';
+
 /** Samples per gait cycle. */
 export const PHASES = 150;
 

@@ -18,9 +18,9 @@ import { ParquetColumnReader } from '../parquet/column-reader';
 import { parquetWasm } from '../parquet/parquet-wasm';
 import { readParquetFooter, type IParquetFileInfo } from '../parquet/footer';
 import { keyRunsOfBatch, type IKeyColumns, type IKeyRunsPartial } from '../dataset/key-runs';
-import { referenceBackend, wasmBackend, type ICycleKernelBackend } from '../kernels/backends';
-import { chunkStatistics, groupStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
-import type { IChunkStatistics } from '../analysis/group-accumulator';
+import { cycleRmse, patternPartial, perCycleFeatures } from '../kernels/reference';
+import { loadWasmKernels } from '../kernels/wasm/wasm-kernels';
+import { chunkStatistics, groupStatistics, type IChunkStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
 import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 import { AnalysisJobs } from '../analysis/job';
@@ -74,6 +74,12 @@ export interface IDecodeService {
   jobRounds(job: string, groups: number[], features: number, requests: IGroupRoundRequest[], options: IJobOptions): Promise<Envelope<IGroupRoundAnswer[]>>;
   /** Drop what this worker holds of a job. */
   jobRelease(job: string): Promise<Envelope<null>>;
+}
+
+/** The hot kernels a worker runs on a tensor sent to it (the page-coordinated path). */
+interface IChunkKernels {
+  perCycleAndPatterns(tensor: ICycleTensor, options: IKernelOptions): Promise<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }>;
+  cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Float64Array>;
 }
 
 /** The buffers of a chunk result, transferred. */
@@ -291,13 +297,20 @@ export class DecodeService implements IDecodeService {
     return envelope.ok && envelope.value instanceof Uint8Array ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
   }
 
-  private kernelBackend: Promise<ICycleKernelBackend> | null = null;
+  private kernelBackend: Promise<IChunkKernels> | null = null;
 
-  /** The wasm kernel of this worker, or the reference where WebAssembly SIMD is missing. */
-  private kernels(): Promise<ICycleKernelBackend> {
-    if (!this.kernelBackend) {
-      this.kernelBackend = wasmBackend().catch(() => referenceBackend);
-    }
+  /** The wasm kernels of this worker, or the reference where WebAssembly SIMD is missing. */
+  private kernels(): Promise<IChunkKernels> {
+    this.kernelBackend ??= loadWasmKernels().then(
+      wasm => ({
+        perCycleAndPatterns: async (tensor, options) => wasm.perCycleAndPatterns(tensor, options),
+        cycleRmse: async (tensor, mean, options) => wasm.cycleRmse(tensor, mean, options)
+      }),
+      () => ({
+        perCycleAndPatterns: async (tensor, options) => ({ perCycle: perCycleFeatures(tensor, options), partial: patternPartial(tensor) }),
+        cycleRmse: async (tensor, mean, options) => cycleRmse(tensor, mean, options)
+      })
+    );
     return this.kernelBackend;
   }
 

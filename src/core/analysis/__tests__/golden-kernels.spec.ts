@@ -15,7 +15,7 @@ import { analyzeDataset } from '../analyze-dataset';
 import { LOCOLENS_VERSION } from '../../version';
 import { TensorStore } from '../../store/tensor-store';
 import { type IAnalysisResult, type IAnalysisStore, type IGroupAnalysis } from '../result';
-import type { BackendName } from '../../kernels/backends';
+import type { BackendName } from '../../kernels/types';
 import { PHASES } from '../../kernels/types';
 import { createNodePool } from '../../pool/node-pool';
 import { useNodeGpu } from '../../kernels/webgpu/node-gpu';

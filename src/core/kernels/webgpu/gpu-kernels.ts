@@ -339,7 +339,7 @@ export class GpuKernels {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     let outputs: IOutput[] = [];
-    let staging: GPUBuffer[] = [];
+    let staging: GPUBuffer[];
     try {
       const chunks = this.upload(tensor);
       this.encoder = device.createCommandEncoder({ label: 'locolens kernels' });

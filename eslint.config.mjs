@@ -7,7 +7,18 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['lib/', 'dist/', 'locolens/', 'node_modules/', 'ui-tests/', 'assembly/', '.venv/', 'src/core/kernels/wasm/cycle-stats.wasm.ts', 'artifacts/', 'test-data/']
+    ignores: [
+      'lib/',
+      'dist/',
+      'locolens/',
+      'node_modules/',
+      'ui-tests/',
+      'assembly/',
+      '.venv/',
+      'src/core/kernels/wasm/cycle-stats.wasm.ts',
+      'artifacts/',
+      'test-data/'
+    ]
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -15,7 +26,10 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     rules: {
-      '@typescript-eslint/naming-convention': ['error', { selector: 'interface', format: ['PascalCase'], custom: { regex: '^I[A-Z]', match: true } }],
+      '@typescript-eslint/naming-convention': [
+        'error',
+        { selector: 'interface', format: ['PascalCase'], custom: { regex: '^I[A-Z]', match: true } }
+      ],
       '@typescript-eslint/no-unused-vars': ['warn', { args: 'none' }],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-namespace': 'off',
@@ -28,7 +42,10 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@jupyterlab/*', '@lumino/*'], message: 'src/core is headless: no JupyterLab or Lumino imports' }] }]
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@jupyterlab/*', '@lumino/*'], message: 'src/core is headless: no JupyterLab or Lumino imports' }] }
+      ]
     }
   },
   {

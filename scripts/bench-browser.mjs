@@ -69,10 +69,14 @@ async function waitForServer(url, ms = 120000) {
   throw new Error(`no server at ${url}`);
 }
 
-const server = spawn(join(venv, 'jupyter'), ['lab', '--config', resolve('ui-tests', 'jupyter_server_test_config.py'), '--port', String(port)], {
-  env: { ...process.env, JUPYTERLAB_GALATA_ROOT_DIR: root, PATH: `${venv}:${process.env.PATH}` },
-  stdio: 'ignore'
-});
+const server = spawn(
+  join(venv, 'jupyter'),
+  ['lab', '--config', resolve('ui-tests', 'jupyter_server_test_config.py'), '--port', String(port)],
+  {
+    env: { ...process.env, JUPYTERLAB_GALATA_ROOT_DIR: root, PATH: `${venv}:${process.env.PATH}` },
+    stdio: 'ignore'
+  }
+);
 let browser;
 let profile;
 try {
@@ -82,7 +86,14 @@ try {
   profile = mkdtempSync(join(tmpdir(), 'locolens-bench-profile-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.LOCOLENS_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu']
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--enable-unsafe-webgpu'
+    ]
   });
   // The browser process that Playwright started (it talks over a pipe), whose tree is measured.
   const browserPid = Number(
@@ -102,7 +113,11 @@ try {
   page.on('worker', worker => worker.on('console', message => process.stderr.write(`worker ${message.type()}: ${message.text()}\n`)));
   const open = async () => {
     await page.goto(`http://localhost:${port}/lab`);
-    await page.waitForFunction(() => !!window.jupyterapp?.commands.hasCommand('locolens:analyze-file') && !document.querySelector('#jupyterlab-splash'), null, { timeout: 120000 });
+    await page.waitForFunction(
+      () => !!window.jupyterapp?.commands.hasCommand('locolens:analyze-file') && !document.querySelector('#jupyterlab-splash'),
+      null,
+      { timeout: 120000 }
+    );
   };
   await open();
   for (const file of files) {

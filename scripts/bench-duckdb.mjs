@@ -15,7 +15,6 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 
-
 const args = process.argv.slice(2);
 const byAt = args.indexOf('--by');
 const by = byAt >= 0 ? args.splice(byAt, 2)[1] : 'subject-task';
@@ -35,7 +34,27 @@ const rows = async sql => (await db.runAndReadAll(sql)).getRowObjectsJS();
 
 // The features: LocoHub's keyword rule, as locolens and the Python baseline use it.
 const KEYWORDS = ['angle', 'velocity', 'moment', 'power', 'grf', 'cop'];
-const EXCLUDED = new Set(['subject', 'subject_metadata', 'task', 'task_id', 'task_info', 'step', 'phase_ipsi', 'phase', 'phase_percent', 'phase_contra', 'time', 'time_s', 'step_number', 'is_reconstructed_r', 'is_reconstructed_l', 'activity_number', 'cycle', 'leading_leg_step', 'cycle_id']);
+const EXCLUDED = new Set([
+  'subject',
+  'subject_metadata',
+  'task',
+  'task_id',
+  'task_info',
+  'step',
+  'phase_ipsi',
+  'phase',
+  'phase_percent',
+  'phase_contra',
+  'time',
+  'time_s',
+  'step_number',
+  'is_reconstructed_r',
+  'is_reconstructed_l',
+  'activity_number',
+  'cycle',
+  'leading_leg_step',
+  'cycle_id'
+]);
 const columns = (await rows(`DESCRIBE SELECT * FROM read_parquet(${literal(file)})`)).map(row => row.column_name);
 const features = columns.filter(name => !EXCLUDED.has(name) && KEYWORDS.some(keyword => name.includes(keyword)));
 const group = by === 'task' ? ['task'] : ['subject', 'task'];

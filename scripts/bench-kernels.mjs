@@ -66,7 +66,9 @@ if (!existsSync(workerScript)) {
   };
   walk(join(root, 'src/core'));
   if (newer.length) {
-    console.warn(`warning: dist/node/decode-worker.mjs is older than ${newer.slice(0, 3).join(', ')}${newer.length > 3 ? ', …' : ''}: run \`npm run build:node\``);
+    console.warn(
+      `warning: dist/node/decode-worker.mjs is older than ${newer.slice(0, 3).join(', ')}${newer.length > 3 ? ', …' : ''}: run \`npm run build:node\``
+    );
   }
 }
 
@@ -98,7 +100,9 @@ const bytes = samples * 4;
 console.log(
   `${cycles} cycles × ${PHASES} phases × ${features} features float32 = ${(bytes / 1e6).toFixed(0)} MB; ` +
     `min of ${repeats} runs; node ${process.version}, ${process.arch}, ${availableParallelism()} cores; ` +
-    `load average ${loadavg().map(x => x.toFixed(2)).join(' ')}`
+    `load average ${loadavg()
+      .map(x => x.toFixed(2))
+      .join(' ')}`
 );
 
 // Gait-like data: a per-feature offset and amplitude, a per-cycle phase shift, a little noise.
@@ -249,7 +253,9 @@ for (const n of workerCounts) {
 const width = Math.max(...rows.map(r => r.name.length));
 console.log(`${'kernel'.padEnd(width)}  ${'min s'.padStart(8)}  ${'GB/s'.padStart(6)}  ${'÷ probe'.padStart(7)}`);
 for (const r of rows) {
-  console.log(`${r.name.padEnd(width)}  ${r.seconds.toFixed(4).padStart(8)}  ${r.gbps.toFixed(2).padStart(6)}  ${r.ratio.toFixed(2).padStart(7)}`);
+  console.log(
+    `${r.name.padEnd(width)}  ${r.seconds.toFixed(4).padStart(8)}  ${r.gbps.toFixed(2).padStart(6)}  ${r.ratio.toFixed(2).padStart(7)}`
+  );
 }
 
 // A cheap agreement check, so that a fast wrong kernel shows up here too.
@@ -262,7 +268,9 @@ console.log(
     `RMSE ${agreement.rmseWasmVsReference.toExponential(2)}`
 );
 for (const w of workers) {
-  console.log(`max relative difference, workers n=${w.n} vs wasm: per-cycle SD ${w.sdVsWasm.toExponential(2)}, RMSE ${w.rmseVsWasm.toExponential(2)}`);
+  console.log(
+    `max relative difference, workers n=${w.n} vs wasm: per-cycle SD ${w.sdVsWasm.toExponential(2)}, RMSE ${w.rmseVsWasm.toExponential(2)}`
+  );
 }
 
 // numpy on the same numbers, in a child process (nothing else runs meanwhile: the pools are gone).
@@ -317,7 +325,8 @@ if (!numpy) {
   if (Array.isArray(c.threadpoolctl)) {
     runtime = `threadpoolctl: ${c.threadpoolctl.map(t => `${t.internal_api} ${t.version} ${t.architecture ?? ''} ${t.num_threads} threads`).join('; ')}`;
   } else {
-    const blas = (c.openblas_runtime ?? []).map(o => `${o.corename ?? '?'} kernel, ${o.num_threads ?? '?'} threads`).join('; ') || 'unknown';
+    const blas =
+      (c.openblas_runtime ?? []).map(o => `${o.corename ?? '?'} kernel, ${o.num_threads ?? '?'} threads`).join('; ') || 'unknown';
     runtime = `OpenBLAS ${blas} (read with ctypes: threadpoolctl ${c.threadpoolctl})`;
   }
   console.log(
@@ -373,7 +382,11 @@ for (const r of ratios) {
   );
 }
 
-console.log(`load average at the end: ${loadavg().map(x => x.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at the end: ${loadavg()
+    .map(x => x.toFixed(2))
+    .join(' ')}`
+);
 if (jsonFile) {
   writeFileSync(
     jsonFile,

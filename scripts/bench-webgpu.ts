@@ -22,7 +22,7 @@ const options: IKernelOptions = { ddof: 0, nan: 'propagate' };
 function gaitLike(seed: number): ICycleTensor {
   const data = new Float32Array(features * cycles * PHASES);
   let state = seed >>> 0;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
   for (let f = 0; f < features; f++) {
     const offset = (random() - 0.5) * 4;
     const amplitude = 0.2 + random();
@@ -51,7 +51,9 @@ const kernels = await gpuKernels();
 const tensor = gaitLike(7);
 const bytes = tensor.data.byteLength;
 const gb = (seconds: number) => bytes / seconds / 1e9;
-console.log(`${cycles} cycles × 150 × ${features} features float32 = ${(bytes / 1e6).toFixed(0)} MB; min of ${repeats}; adapter: ${kernels.adapter}`);
+console.log(
+  `${cycles} cycles × 150 × ${features} features float32 = ${(bytes / 1e6).toFixed(0)} MB; min of ${repeats}; adapter: ${kernels.adapter}`
+);
 
 // GPU bandwidth probe: a device-side copy of a buffer as large as the tensor (bytes read).
 const device = (kernels as unknown as { device: GPUDevice }).device;
@@ -87,7 +89,10 @@ const rmse = await minTime(() => kernels.cycleRmse(tensor, new Float64Array(feat
 const stats = await minTime(() => kernels.groupStatistics(tensor, options, true), Math.min(3, repeats));
 const uploadsAfter = kernels.stats.uploads;
 // A fresh tensor each time: upload included.
-const fresh = await minTime(async () => kernels.perCycleAndPatterns({ ...tensor, data: tensor.data.slice() }, options), Math.min(3, repeats));
+const fresh = await minTime(
+  async () => kernels.perCycleAndPatterns({ ...tensor, data: tensor.data.slice() }, options),
+  Math.min(3, repeats)
+);
 
 console.log('one call each, where the time goes:');
 await breakdown('per-cycle features + patterns', () => kernels.perCycleAndPatterns(tensor, options));
@@ -123,7 +128,9 @@ const rows = [
   ['wasm SIMD on one CPU thread, per-cycle features + patterns', wasmSeconds, gb(wasmSeconds)]
 ] as const;
 const width = Math.max(...rows.map(r => r[0].length));
-console.log(`first call (pipelines, upload): ${firstSeconds.toFixed(3)} s; uploads during the resident runs: ${uploadsAfter - uploadsBefore}`);
+console.log(
+  `first call (pipelines, upload): ${firstSeconds.toFixed(3)} s; uploads during the resident runs: ${uploadsAfter - uploadsBefore}`
+);
 console.log(`${'kernel'.padEnd(width)}  ${'min s'.padStart(8)}  ${'GB/s'.padStart(7)}  ÷ GPU probe`);
 for (const [name, seconds, rate] of rows) {
   console.log(`${name.padEnd(width)}  ${seconds.toFixed(4).padStart(8)}  ${rate.toFixed(2).padStart(7)}  ${(rate / probe).toFixed(3)}`);
@@ -134,7 +141,21 @@ console.log(
 if (jsonFile) {
   writeFileSync(
     jsonFile,
-    JSON.stringify({ date: new Date().toISOString(), adapter: kernels.adapter, cycles, features, bytes, probeGBs: probe, rows: rows.map(([name, seconds, rate]) => ({ name, seconds, GBs: rate })), worstRelativeSd: worst, worstAbsoluteCorrelation: worstR }, null, 2)
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        adapter: kernels.adapter,
+        cycles,
+        features,
+        bytes,
+        probeGBs: probe,
+        rows: rows.map(([name, seconds, rate]) => ({ name, seconds, GBs: rate })),
+        worstRelativeSd: worst,
+        worstAbsoluteCorrelation: worstR
+      },
+      null,
+      2
+    )
   );
 }
 process.exit(0);

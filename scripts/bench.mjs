@@ -46,7 +46,14 @@ function run(command, commandArgs, options = {}) {
   }
   return { stdout: result.stdout, stderr: result.stderr, wallSeconds };
 }
-const lastJson = text => JSON.parse(text.trim().split('\n').filter(line => line.startsWith('{')).pop());
+const lastJson = text =>
+  JSON.parse(
+    text
+      .trim()
+      .split('\n')
+      .filter(line => line.startsWith('{'))
+      .pop()
+  );
 const log = text => process.stderr.write(`${text}\n`);
 
 /** (d) The memory-bandwidth probe: copy 512 MB between typed arrays, best of 5. */
@@ -66,11 +73,30 @@ function bandwidthProbe() {
 
 function locolensCli(file, backend, extra = []) {
   const profile = join(tmpdir(), `locolens-bench-${process.pid}-${backend}.json`);
-  const { stdout, wallSeconds } = run(process.execPath, [cli, 'analyze', file, '--by', 'subject-task', '--no-phase-correlations', '--digest', '--backend', backend, '--profile', profile, ...extra]);
+  const { stdout, wallSeconds } = run(process.execPath, [
+    cli,
+    'analyze',
+    file,
+    '--by',
+    'subject-task',
+    '--no-phase-correlations',
+    '--digest',
+    '--backend',
+    backend,
+    '--profile',
+    profile,
+    ...extra
+  ]);
   const digest = lastJson(stdout);
   const recorded = JSON.parse(readFileSync(profile, 'utf8'));
   rmSync(profile, { force: true });
-  return { tool: `locolens CLI (${backend})`, wallSeconds, seconds: { total: digest.timings.totalMs / 1000 }, peakRssBytes: recorded.peak.rssBytes, digest };
+  return {
+    tool: `locolens CLI (${backend})`,
+    wallSeconds,
+    seconds: { total: digest.timings.totalMs / 1000 },
+    peakRssBytes: recorded.peak.rssBytes,
+    digest
+  };
 }
 
 function agree(reference, other) {
@@ -108,7 +134,9 @@ for (const { preset, path } of files) {
   const add = record => {
     entry.runs.push(record);
     record.throughputMBs = entry.sizeBytes / 1e6 / record.wallSeconds;
-    log(`  ${record.tool.padEnd(38)} ${record.wallSeconds.toFixed(2).padStart(8)} s wall  ${record.throughputMBs.toFixed(0).padStart(5)} MB/s of file  peak ${(record.peakRssBytes / 1e9).toFixed(2)} GB`);
+    log(
+      `  ${record.tool.padEnd(38)} ${record.wallSeconds.toFixed(2).padStart(8)} s wall  ${record.throughputMBs.toFixed(0).padStart(5)} MB/s of file  peak ${(record.peakRssBytes / 1e9).toFixed(2)} GB`
+    );
   };
   const baseline = lastJson(run(python, ['scripts/bench_baseline.py', path]).stdout);
   add({ ...baseline, tool: 'pyarrow + numpy (baseline)', wallSeconds: baseline.seconds.total });
@@ -135,12 +163,29 @@ for (const { preset, path } of files) {
   }
   const inspect = run(process.execPath, [cli, 'inspect', path, '--json']);
   const summary = JSON.parse(inspect.stdout);
-  entry.summary = { wallSeconds: inspect.wallSeconds, bytesRead: summary.io.bytesRead, fractionRead: summary.io.bytesRead / entry.sizeBytes };
-  log(`  summary (inspect)                     ${inspect.wallSeconds.toFixed(2).padStart(8)} s wall, ${(summary.io.bytesRead / 1e6).toFixed(2)} MB read (${(100 * entry.summary.fractionRead).toFixed(2)} %)`);
-  const browser = run(process.execPath, ['scripts/bench-browser.mjs', '--root', 'data', '--no-phase-correlations', path.replace(/^data\//, '')]);
+  entry.summary = {
+    wallSeconds: inspect.wallSeconds,
+    bytesRead: summary.io.bytesRead,
+    fractionRead: summary.io.bytesRead / entry.sizeBytes
+  };
+  log(
+    `  summary (inspect)                     ${inspect.wallSeconds.toFixed(2).padStart(8)} s wall, ${(summary.io.bytesRead / 1e6).toFixed(2)} MB read (${(100 * entry.summary.fractionRead).toFixed(2)} %)`
+  );
+  const browser = run(process.execPath, [
+    'scripts/bench-browser.mjs',
+    '--root',
+    'data',
+    '--no-phase-correlations',
+    path.replace(/^data\//, '')
+  ]);
   for (const line of browser.stdout.trim().split('\n')) {
     const record = JSON.parse(line);
-    add({ tool: `locolens in Chromium (${record.run}${record.run === 'warm' ? ', browser cache' : ''})`, wallSeconds: record.wallMs / 1000, peakRssBytes: record.browserPeakRssBytes, digest: record.digest });
+    add({
+      tool: `locolens in Chromium (${record.run}${record.run === 'warm' ? ', browser cache' : ''})`,
+      wallSeconds: record.wallMs / 1000,
+      peakRssBytes: record.browserPeakRssBytes,
+      digest: record.digest
+    });
   }
   const reference = baseline.digest;
   entry.agreement = entry.runs.map(record => ({ tool: record.tool, problems: agree(reference, record.digest) }));
@@ -199,7 +244,7 @@ for (const file of report.files) {
   for (const record of file.runs) {
     const problems = file.agreement.find(a => a.tool === record.tool).problems;
     rows.push(
-      `| ${file.file.split('/').pop()} | ${record.tool} | ${record.wallSeconds.toFixed(2)} | ${record.throughputMBs.toFixed(0)} | ${(file.ratios[record.tool]).toFixed(2)}× | ${(record.peakRssBytes / 1e9).toFixed(2)} GB | ${problems.length ? `no: ${problems.join('; ')}` : 'yes'} |`
+      `| ${file.file.split('/').pop()} | ${record.tool} | ${record.wallSeconds.toFixed(2)} | ${record.throughputMBs.toFixed(0)} | ${file.ratios[record.tool].toFixed(2)}× | ${(record.peakRssBytes / 1e9).toFixed(2)} GB | ${problems.length ? `no: ${problems.join('; ')}` : 'yes'} |`
     );
   }
 }

@@ -14,15 +14,20 @@ let binary = null;
 const { error, stderr } = await asc.main(
   [
     'assembly/cycle-stats.ts',
-    '--outFile', 'cycle-stats.wasm',
+    '--outFile',
+    'cycle-stats.wasm',
     '-O3',
     '--noAssert',
-    '--enable', 'simd',
-    '--runtime', 'stub',
+    '--enable',
+    'simd',
+    '--runtime',
+    'stub',
     // No imports: no `env.abort` (nothing here can abort once assertions are off).
-    '--use', 'abort=',
+    '--use',
+    'abort=',
     // Exported, growable memory (no maximum: up to wasm32's 4 GiB).
-    '--initialMemory', '1'
+    '--initialMemory',
+    '1'
   ],
   {
     writeFile(name, contents) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test suite (jest, pytest, Galata), even when one fails, then prints one closing
+# Runs every test suite (the linters, jest, pytest, Galata), even when one fails, then prints one closing
 # line with the totals: "all: N passed, M failed". Exits non-zero when any suite failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,7 @@ suite() {  # name, command...
   failed=$((failed + ${f:-0}))
 }
 
+suite lint bash scripts/lint.sh
 suite jest npm test
 suite pytest "${PYTHON_BIN:-.venv/bin/python}" -m pytest -q tests/python
 suite galata bash -c 'cd ui-tests && npx playwright test'

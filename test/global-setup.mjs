@@ -35,7 +35,12 @@ function selectWebGpuAdapter(root) {
         '-e',
         "const { create, globals } = await import('webgpu'); Object.assign(globalThis, globals); const a = await create([]).requestAdapter(); process.stdout.write(a ? [a.info.vendor, a.info.architecture, a.info.description].join(' ') : '');"
       ],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR || '/tmp' }, stdio: ['ignore', 'pipe', 'ignore'] }
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR || '/tmp' },
+        stdio: ['ignore', 'pipe', 'ignore']
+      }
     ).trim();
   process.env.XDG_RUNTIME_DIR ||= '/tmp';
   let adapter = probe();
@@ -45,7 +50,9 @@ function selectWebGpuAdapter(root) {
     adapter = probe();
   }
   if (!adapter || /\bnull\b/i.test(adapter)) {
-    throw new Error('no real WebGPU adapter for the tests: install Debian\'s chromium (SwiftShader) and libvulkan1, or a GPU driver');
+    throw new Error("no real WebGPU adapter for the tests: install Debian's chromium (SwiftShader) and libvulkan1, or a GPU driver");
   }
-  console.log(`\nWebGPU tests run on: ${adapter}${process.env.VK_ICD_FILENAMES ? ` (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES})` : ''}`);
+  console.log(
+    `\nWebGPU tests run on: ${adapter}${process.env.VK_ICD_FILENAMES ? ` (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES})` : ''}`
+  );
 }

@@ -10,7 +10,11 @@ import type { IProfile } from '../core/monitor/performance-monitor';
 export function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map(row => row.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map(row => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]), widths.map(width => '-'.repeat(width)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -64,12 +68,7 @@ export function formatSummary(summary: IDatasetSummary): string {
   );
   out.push('');
   out.push(`Columns (${summary.columns.length})`);
-  out.push(
-    table(
-      ['name', 'type', 'parquet', 'nulls', 'compressed'],
-      columnRows(summary, formatBytes)
-    )
-  );
+  out.push(table(['name', 'type', 'parquet', 'nulls', 'compressed'], columnRows(summary, formatBytes)));
   out.push('');
   out.push(`Conformance findings (${summary.findings.length})`);
   if (summary.findings.length === 0) {

@@ -280,7 +280,9 @@ async function main(argv: string[]): Promise<number> {
           offload: true,
           memoryBudget: args.memoryBudget,
           store,
-          scratch: store ? undefined : { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(args.file) },
+          scratch: store
+            ? undefined
+            : { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(args.file) },
           onProgress: args.progress ? progressLine() : undefined
         }
       );

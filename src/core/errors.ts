@@ -79,5 +79,4 @@ export interface IIoCount {
  * `fatal` marks a worker whose wasm instance is poisoned (the pool replaces it).
  */
 export type Envelope<T> =
-  | { ok: true; value: T; io: IIoCount }
-  | { ok: false; code: LocolensErrorCode | 'internal'; message: string; fatal: boolean };
+  { ok: true; value: T; io: IIoCount } | { ok: false; code: LocolensErrorCode | 'internal'; message: string; fatal: boolean };

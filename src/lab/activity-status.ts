@@ -28,7 +28,11 @@ export class ActivityStatus extends Widget {
   }
 
   private readonly text = h('span', { 'data-locolens': 'activity-text' });
-  private readonly cancel = h('button', { class: 'locolens-activity-cancel', title: 'Cancel the analysis', 'aria-label': 'Cancel the analysis' }, '×');
+  private readonly cancel = h(
+    'button',
+    { class: 'locolens-activity-cancel', title: 'Cancel the analysis', 'aria-label': 'Cancel the analysis' },
+    '×'
+  );
   private current: IActivity | null = null;
   private shown = 0;
 
@@ -52,7 +56,9 @@ export class ActivityStatus extends Widget {
       case 'running': {
         const percent = Math.round(100 * progressFraction(p));
         const rowGroups = p?.rowGroups ? ` · row groups ${p.rowGroupsDone}/${p.rowGroups}` : '';
-        this.text.textContent = p ? `locolens: ${p.stage} ${percent} %${rowGroups} · ${formatBytes(p.bytesRead)} · cycles ${p.cyclesDone}/${p.cycles}` : `locolens: ${activity.label}…`;
+        this.text.textContent = p
+          ? `locolens: ${p.stage} ${percent} %${rowGroups} · ${formatBytes(p.bytesRead)} · cycles ${p.cyclesDone}/${p.cycles}`
+          : `locolens: ${activity.label}…`;
         break;
       }
       case 'done': {

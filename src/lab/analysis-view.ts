@@ -18,7 +18,6 @@ import { h } from './dom';
 import { exportPerCycleTable, type IExportTarget } from './export-results';
 import type { BrowserBackend, IAnalysisRequest, ILocolensDatasets, ILocolensPerformance } from './tokens';
 
-
 type Tab = 'patterns' | 'rom' | 'compare' | 'correlation' | 'table';
 
 const TABS: Array<[Tab, string]> = [
@@ -107,14 +106,22 @@ export class AnalysisView extends Widget {
       this.group = group;
       this.comparison = subject ? result : null;
       if (!this.result || this.feature >= group.features.length) {
-        this.feature = Math.max(0, group.features.findIndex(name => name.startsWith('knee_flexion_angle')));
+        this.feature = Math.max(
+          0,
+          group.features.findIndex(name => name.startsWith('knee_flexion_angle'))
+        );
       }
       this.renderControls();
       this.renderHeader();
       await this.draw();
     } catch (error) {
       if (controller === this.running) {
-        this.status(errorCode(error) === 'cancelled' ? 'Analysis cancelled. Change an option or press Analyse again to rerun it.' : describeError(error), 'error');
+        this.status(
+          errorCode(error) === 'cancelled'
+            ? 'Analysis cancelled. Change an option or press Analyse again to rerun it.'
+            : describeError(error),
+          'error'
+        );
         this.header.append(this.rerunButton());
       }
     } finally {
@@ -155,7 +162,13 @@ export class AnalysisView extends Widget {
     this.progressShown = at;
     const fraction = progressFraction(progress);
     const stage = !progress ? 'Analysing…' : STAGE_LABELS[progress.stage];
-    const bar = h('progress', { class: 'locolens-progress', 'data-locolens': 'progress', max: 1, value: fraction, 'aria-label': 'Analysis progress' });
+    const bar = h('progress', {
+      class: 'locolens-progress',
+      'data-locolens': 'progress',
+      max: 1,
+      value: fraction,
+      'aria-label': 'Analysis progress'
+    });
     const cancel = h('button', { class: 'jp-mod-styled jp-mod-warn', 'data-locolens': 'cancel' }, 'Cancel');
     cancel.addEventListener('click', () => controller.abort());
     const details = progress
@@ -209,7 +222,11 @@ export class AnalysisView extends Widget {
 
   private status(text: string, kind: 'loading' | 'error'): void {
     this.header.replaceChildren(
-      h('div', { class: `locolens-message locolens-message-${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-locolens': kind }, text)
+      h(
+        'div',
+        { class: `locolens-message locolens-message-${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-locolens': kind },
+        text
+      )
     );
   }
 
@@ -243,7 +260,9 @@ export class AnalysisView extends Widget {
             )
           ]
         : []),
-      ...(result.fallback ? [h('p', { class: 'locolens-message-error', 'data-locolens': 'fallback', role: 'status' }, result.fallback)] : []),
+      ...(result.fallback
+        ? [h('p', { class: 'locolens-message-error', 'data-locolens': 'fallback', role: 'status' }, result.fallback)]
+        : []),
       ...result.skipped.map(s => h('p', { class: 'locolens-message-error' }, `Left out ${s.subject} × ${s.task}: ${s.reason}`))
     );
   }
@@ -254,7 +273,11 @@ export class AnalysisView extends Widget {
       'div',
       { class: 'locolens-tabs', role: 'tablist' },
       TABS.map(([tab, label]) => {
-        const button = h('button', { class: 'locolens-tab', role: 'tab', 'aria-selected': tab === this.tab ? 'true' : 'false', 'data-tab': tab }, label);
+        const button = h(
+          'button',
+          { class: 'locolens-tab', role: 'tab', 'aria-selected': tab === this.tab ? 'true' : 'false', 'data-tab': tab },
+          label
+        );
         button.addEventListener('click', () => {
           this.tab = tab;
           this.renderControls();
@@ -279,13 +302,23 @@ export class AnalysisView extends Widget {
     });
     const nan = h(
       'select',
-      { class: 'jp-mod-styled', 'aria-label': 'NaN policy', 'data-locolens': 'nan-policy', title: 'propagate: as LocoHub Python; ignore: as LocoHub R' },
+      {
+        class: 'jp-mod-styled',
+        'aria-label': 'NaN policy',
+        'data-locolens': 'nan-policy',
+        title: 'propagate: as LocoHub Python; ignore: as LocoHub R'
+      },
       [h('option', { value: 'propagate' }, 'NaN propagates'), h('option', { value: 'ignore' }, 'NaN ignored')]
     );
     nan.value = this.options.nan;
     const ddof = h(
       'select',
-      { class: 'jp-mod-styled', 'aria-label': 'SD degrees of freedom', 'data-locolens': 'ddof', title: '0: LocoHub Python (population SD); 1: MATLAB/R (sample SD)' },
+      {
+        class: 'jp-mod-styled',
+        'aria-label': 'SD degrees of freedom',
+        'data-locolens': 'ddof',
+        title: '0: LocoHub Python (population SD); 1: MATLAB/R (sample SD)'
+      },
       [h('option', { value: '0' }, 'SD ddof 0'), h('option', { value: '1' }, 'SD ddof 1')]
     );
     ddof.value = String(this.options.ddof);
@@ -297,7 +330,11 @@ export class AnalysisView extends Widget {
     const backend = h(
       'select',
       { class: 'jp-mod-styled', 'aria-label': 'Backend', 'data-locolens': 'backend-select', title: 'Where the kernels run' },
-      [h('option', { value: '' }, 'backend: setting'), h('option', { value: 'workers' }, 'worker pool'), h('option', { value: 'webgpu' }, 'WebGPU')]
+      [
+        h('option', { value: '' }, 'backend: setting'),
+        h('option', { value: 'workers' }, 'worker pool'),
+        h('option', { value: 'webgpu' }, 'WebGPU')
+      ]
     );
     backend.value = this.options.backend ?? '';
     backend.addEventListener('change', () => {
@@ -318,7 +355,14 @@ export class AnalysisView extends Widget {
         this.allLines = lines.checked;
         void this.draw();
       });
-      extra.push(h('label', { class: 'locolens-inline', title: 'Without a GPU, drawing many thousands of lines can take long' }, lines, ` draw all ${group.cycles} cycles as lines`));
+      extra.push(
+        h(
+          'label',
+          { class: 'locolens-inline', title: 'Without a GPU, drawing many thousands of lines can take long' },
+          lines,
+          ` draw all ${group.cycles} cycles as lines`
+        )
+      );
     }
     if (this.tab === 'correlation') {
       const slider = h('input', {
@@ -346,7 +390,11 @@ export class AnalysisView extends Widget {
       csv.addEventListener('click', () => void this.export('csv'));
       extra.push(parquet, csv);
     }
-    this.controls.replaceChildren(tabs, this.tab === 'correlation' ? h('span') : h('label', { class: 'locolens-inline' }, 'Feature ', feature), ...extra);
+    this.controls.replaceChildren(
+      tabs,
+      this.tab === 'correlation' ? h('span') : h('label', { class: 'locolens-inline' }, 'Feature ', feature),
+      ...extra
+    );
   }
 
   /** A task view's choice of subjects: all of the task's, or a selection. */
@@ -361,7 +409,10 @@ export class AnalysisView extends Widget {
     });
     const apply = h('button', { class: 'jp-mod-styled jp-mod-accept', 'data-locolens': 'apply-subjects' }, 'Apply');
     apply.addEventListener('click', () => {
-      const picked = boxes.map(label => label.querySelector('input')!).filter(box => box.checked).map(box => box.value);
+      const picked = boxes
+        .map(label => label.querySelector('input')!)
+        .filter(box => box.checked)
+        .map(box => box.value);
       if (picked.length === 0) {
         return;
       }
@@ -399,7 +450,9 @@ export class AnalysisView extends Widget {
     if (this.tab === 'patterns') {
       const C = group.cycles;
       // A streamed group keeps no tensor: one feature's cycles are read back from the tensor store.
-      const samples = group.tensor ? group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES) : await this.storedSamples(this.feature);
+      const samples = group.tensor
+        ? group.tensor.data.subarray(this.feature * C * PHASES, (this.feature + 1) * C * PHASES)
+        : await this.storedSamples(this.feature);
       if (id !== this.drawing) {
         return;
       }
@@ -433,7 +486,11 @@ export class AnalysisView extends Widget {
     if (!this.comparison) {
       this.comparison = await this.datasets.analyze(
         this.request.path,
-        { task: this.request.task, subjects: this.subjectFilter.length ? this.subjectFilter : this.request.subjects, groupBy: 'subject-task' },
+        {
+          task: this.request.task,
+          subjects: this.subjectFilter.length ? this.subjectFilter : this.request.subjects,
+          groupBy: 'subject-task'
+        },
         this.options
       );
     }
@@ -488,11 +545,25 @@ export class AnalysisView extends Widget {
         h(
           'table',
           { class: 'locolens-table', 'data-locolens': 'per-cycle-table' },
-          h('thead', {}, h('tr', {}, ['subject', 'cycle', 'mean', 'std', 'min', 'max', 'ROM', 'peak timing', 'RMSE', ''].map(name => h('th', {}, name)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['subject', 'cycle', 'mean', 'std', 'min', 'max', 'ROM', 'peak timing', 'RMSE', ''].map(name => h('th', {}, name))
+            )
+          ),
           h('tbody', {}, rows)
         )
       ),
-      h('p', { class: 'locolens-note' }, previous, ` cycles ${this.page * TABLE_PAGE + 1}–${Math.min(C, (this.page + 1) * TABLE_PAGE)} of ${C} `, next)
+      h(
+        'p',
+        { class: 'locolens-note' },
+        previous,
+        ` cycles ${this.page * TABLE_PAGE + 1}–${Math.min(C, (this.page + 1) * TABLE_PAGE)} of ${C} `,
+        next
+      )
     );
   }
 

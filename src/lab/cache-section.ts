@@ -31,7 +31,9 @@ export class CacheSection extends Widget {
       this.refreshing = this.datasets
         .cacheInfo()
         .then(info => this.showInfo(info))
-        .catch(error => this.node.replaceChildren(h('p', { class: 'locolens-message locolens-message-error' }, `Cache: ${describeError(error)}`)))
+        .catch(error =>
+          this.node.replaceChildren(h('p', { class: 'locolens-message locolens-message-error' }, `Cache: ${describeError(error)}`))
+        )
         .finally(() => (this.refreshing = null));
     }
     return this.refreshing;
@@ -76,13 +78,28 @@ export class CacheSection extends Widget {
           row('Results', `${results.entries} entries · ${formatBytes(results.bytes)}`, 'cache-entries'),
           row('Hits / misses', `${results.hits} / ${results.misses} (hit rate ${rate})`, 'cache-hits'),
           row('Decoded tensors', `${tensors.blocks} blocks · ${formatBytes(tensors.bytes)}`, 'cache-tensors'),
-          row('Browser storage', storage ? `${formatBytes(storage.usage)} of ${formatBytes(storage.quota)}` : 'no estimate in this browser', 'storage-estimate')
+          row(
+            'Browser storage',
+            storage ? `${formatBytes(storage.usage)} of ${formatBytes(storage.quota)}` : 'no estimate in this browser',
+            'storage-estimate'
+          )
         )
       ),
       ...(results.disabled || tensors.disabled
-        ? [h('p', { class: 'locolens-message', role: 'status' }, `Stepped aside: ${[results.disabled, tensors.disabled].filter(Boolean).join('; ')}`)]
+        ? [
+            h(
+              'p',
+              { class: 'locolens-message', role: 'status' },
+              `Stepped aside: ${[results.disabled, tensors.disabled].filter(Boolean).join('; ')}`
+            )
+          ]
         : []),
-      h('label', { class: 'locolens-persist', title: 'navigator.storage.persist(): the browser keeps the caches under storage pressure' }, persist, ' Keep the caches (persistent storage)'),
+      h(
+        'label',
+        { class: 'locolens-persist', title: 'navigator.storage.persist(): the browser keeps the caches under storage pressure' },
+        persist,
+        ' Keep the caches (persistent storage)'
+      ),
       clear
     );
   }

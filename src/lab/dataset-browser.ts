@@ -108,7 +108,11 @@ export class DatasetBrowser extends SplitPanel {
     this.title.caption = 'locolens datasets';
     this.fileList = new ParquetFileList(entry => void this.summary.load(entry.path));
     this.summary = new DatasetSummaryView(datasets, actions);
-    const refresh = h('button', { class: 'jp-ToolbarButtonComponent locolens-refresh', title: 'Refresh the file list', 'aria-label': 'Refresh' });
+    const refresh = h('button', {
+      class: 'jp-ToolbarButtonComponent locolens-refresh',
+      title: 'Refresh the file list',
+      'aria-label': 'Refresh'
+    });
     refreshIcon.element({ container: refresh, tag: 'span' });
     refresh.addEventListener('click', () => void this.refresh());
     this.fileList.setHeader(h('div', { class: 'locolens-browser-header' }, h('h3', {}, 'Datasets'), refresh));

@@ -10,7 +10,13 @@ import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { ResultCache } from '../core/cache/result-cache';
 import { DEFAULT_MEMORY_BUDGET, analyzeDataset, readGroupFeature } from '../core/analysis/analyze-dataset';
-import { isAnalysisResult, withoutTensors, type IAnalysisProgress, type IAnalysisResult, type IAnalysisStore } from '../core/analysis/result';
+import {
+  isAnalysisResult,
+  withoutTensors,
+  type IAnalysisProgress,
+  type IAnalysisResult,
+  type IAnalysisStore
+} from '../core/analysis/result';
 import { TensorStore } from '../core/store/tensor-store';
 import { HttpRangeSource } from '../core/io/http-range-source';
 import { readParquetFooter, type IParquetFileInfo } from '../core/parquet/footer';
@@ -25,7 +31,6 @@ import { toCsv } from './export-results';
 import { LOCOLENS_VERSION } from '../core/version';
 import { gpuKernels, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
 import type { BrowserBackend, IActivity, IBrowserAnalyzeOptions, ICacheInfo, ILocolensDatasets, IParquetFileEntry } from './tokens';
-
 
 /** Whether a cached value has the shape of a dataset summary. */
 function isDatasetSummary(value: unknown): value is IDatasetSummary {
@@ -42,7 +47,11 @@ function isDatasetSummary(value: unknown): value is IDatasetSummary {
 }
 
 /** What names a file's content in cache keys: server path, size, last_modified and footer hash. */
-function fileIdentity(path: string, spec: SourceSpec, footerHash = ''): { path: string; size: number; lastModified: string; footerHash: string } {
+function fileIdentity(
+  path: string,
+  spec: SourceSpec,
+  footerHash = ''
+): { path: string; size: number; lastModified: string; footerHash: string } {
   return {
     path,
     size: spec.kind === 'http' ? (spec.size ?? 0) : 0,
@@ -181,7 +190,12 @@ export class DatasetService implements ILocolensDatasets {
     // The status bar's cancel and the caller's signal both stop the run.
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort());
-    const activity: IActivity = { id: ++this.activityCount, label: `${path}: ${selection.task ?? selection.subjects?.join(', ') ?? 'all'}`, state: 'running', cancel: () => controller.abort() };
+    const activity: IActivity = {
+      id: ++this.activityCount,
+      label: `${path}: ${selection.task ?? selection.subjects?.join(', ') ?? 'all'}`,
+      state: 'running',
+      cancel: () => controller.abort()
+    };
     this.activitySignal.emit(activity);
     const report = (progress: IAnalysisProgress) => {
       onProgress?.(progress);
@@ -192,7 +206,15 @@ export class DatasetService implements ILocolensDatasets {
         {
           ...fileIdentity(path, spec, summary.footerHash),
           operation: 'analysis',
-          params: { selection, ddof: kernelOptions.ddof ?? 0, nan: kernelOptions.nan ?? 'propagate', threshold: kernelOptions.outlierThreshold ?? 2, backend: requested, budget: this.memoryBudget, phases: kernelOptions.phaseCorrelations ?? true },
+          params: {
+            selection,
+            ddof: kernelOptions.ddof ?? 0,
+            nan: kernelOptions.nan ?? 'propagate',
+            threshold: kernelOptions.outlierThreshold ?? 2,
+            backend: requested,
+            budget: this.memoryBudget,
+            phases: kernelOptions.phaseCorrelations ?? true
+          },
           version: LOCOLENS_VERSION
         },
         async () =>
@@ -213,7 +235,11 @@ export class DatasetService implements ILocolensDatasets {
       this.activitySignal.emit({ ...activity, state: 'done', result: value });
       return value;
     } catch (error) {
-      this.activitySignal.emit({ ...activity, state: errorCode(error) === 'cancelled' ? 'cancelled' : 'failed', message: describeError(error) });
+      this.activitySignal.emit({
+        ...activity,
+        state: errorCode(error) === 'cancelled' ? 'cancelled' : 'failed',
+        message: describeError(error)
+      });
       throw error;
     }
   }

@@ -126,37 +126,43 @@ export class DatasetSummaryView extends Widget {
           'bytes-read'
         )
       ),
-      section(
-        `Subjects (${summary.subjects.length})`,
-        'subjects',
-        [h('ul', { class: 'locolens-chips' }, summary.subjects.map(subject => h('li', {}, subject)))]
-      ),
-      section(
-        `Tasks (${summary.tasks.length})`,
-        'tasks',
-        [
-          tableOf(
-            ['task', 'task_id values', 'subjects', 'cycles', ''],
-            summary.tasks.map(task => [task.task, task.taskIds.join(', ') || '–', task.subjects.length, task.cycles, this.analyzeButton(task.task)]),
-            { 'data-locolens': 'tasks-table' }
-          )
-        ]
-      ),
+      section(`Subjects (${summary.subjects.length})`, 'subjects', [
+        h(
+          'ul',
+          { class: 'locolens-chips' },
+          summary.subjects.map(subject => h('li', {}, subject))
+        )
+      ]),
+      section(`Tasks (${summary.tasks.length})`, 'tasks', [
+        tableOf(
+          ['task', 'task_id values', 'subjects', 'cycles', ''],
+          summary.tasks.map(task => [
+            task.task,
+            task.taskIds.join(', ') || '–',
+            task.subjects.length,
+            task.cycles,
+            this.analyzeButton(task.task)
+          ]),
+          { 'data-locolens': 'tasks-table' }
+        )
+      ]),
       section(
         `Cycles per subject × task (${summary.blocks.length})`,
         'blocks',
-        [tableOf(
-          ['subject', 'task', 'rows', 'cycles', 'remainder', ''],
-          summary.blocks.map(block => [
-            block.subject,
-            block.task,
-            block.rows,
-            block.cycles,
-            block.remainderRows ? h('span', { class: 'locolens-bad' }, `${block.remainderRows} rows`) : '',
-            block.remainderRows || block.cycles === 0 ? '' : this.analyzeButton(block.task, block.subject)
-          ]),
-          { 'data-locolens': 'blocks-table' }
-        )],
+        [
+          tableOf(
+            ['subject', 'task', 'rows', 'cycles', 'remainder', ''],
+            summary.blocks.map(block => [
+              block.subject,
+              block.task,
+              block.rows,
+              block.cycles,
+              block.remainderRows ? h('span', { class: 'locolens-bad' }, `${block.remainderRows} rows`) : '',
+              block.remainderRows || block.cycles === 0 ? '' : this.analyzeButton(block.task, block.subject)
+            ]),
+            { 'data-locolens': 'blocks-table' }
+          )
+        ],
         true
       ),
       this.variablesSection(summary),
@@ -164,10 +170,7 @@ export class DatasetSummaryView extends Widget {
       section(
         `Columns (${summary.columns.length})`,
         'columns',
-        [tableOf(
-          ['name', 'type', 'parquet', 'nulls', 'compressed'],
-          columnRows(summary, formatBytes)
-        )],
+        [tableOf(['name', 'type', 'parquet', 'nulls', 'compressed'], columnRows(summary, formatBytes))],
         true
       )
     ];
@@ -232,7 +235,11 @@ export class DatasetSummaryView extends Widget {
               'div',
               { class: 'locolens-variable-group', 'data-group': group },
               h('h4', {}, `${group} (${grouped[group].length})`),
-              h('ul', {}, grouped[group].map(name => variableItem(byName.get(name)!)))
+              h(
+                'ul',
+                {},
+                grouped[group].map(name => variableItem(byName.get(name)!))
+              )
             )
           )
       );
@@ -242,27 +249,28 @@ export class DatasetSummaryView extends Widget {
       fill();
     });
     fill();
-    return section(
-      `Variables (${summary.variables.length})`,
-      'variables',
-      [h('label', { class: 'locolens-inline' }, 'Group by ', select), groups]
-    );
+    return section(`Variables (${summary.variables.length})`, 'variables', [
+      h('label', { class: 'locolens-inline' }, 'Group by ', select),
+      groups
+    ]);
   }
 
   private conformanceSection(summary: IDatasetSummary): HTMLElement {
     const scanned = summary.variables.some(variable => variable.nanCount !== undefined);
     const button = h(
       'button',
-      { class: 'jp-mod-styled jp-mod-accept locolens-scan', 'data-locolens': 'scan-values', title: 'Decodes every variable column in the workers' },
+      {
+        class: 'jp-mod-styled jp-mod-accept locolens-scan',
+        'data-locolens': 'scan-values',
+        title: 'Decodes every variable column in the workers'
+      },
       'Count NaN values in all variables'
     );
     button.addEventListener('click', () => void this.load(this.path!, true));
     const counts = { error: 0, warning: 0, info: 0 };
     summary.findings.forEach(finding => counts[finding.severity]++);
-    return section(
-      `Conformance (${counts.error} errors, ${counts.warning} warnings, ${counts.info} notes)`,
-      'conformance',
-      [summary.findings.length === 0
+    return section(`Conformance (${counts.error} errors, ${counts.warning} warnings, ${counts.info} notes)`, 'conformance', [
+      summary.findings.length === 0
         ? h('p', { class: 'locolens-ok' }, 'The file follows the LocoHub standard.')
         : h(
             'ul',
@@ -280,12 +288,10 @@ export class DatasetSummaryView extends Widget {
       h(
         'p',
         { class: 'locolens-note' },
-        scanned
-          ? 'Missing values counted by decoding every variable column.'
-          : 'Missing values from the footer statistics (nulls). ',
+        scanned ? 'Missing values counted by decoding every variable column.' : 'Missing values from the footer statistics (nulls). ',
         scanned ? null : button
-      )]
-    );
+      )
+    ]);
   }
 }
 
@@ -298,7 +304,12 @@ function term(label: string, value: string | number, key: string): HTMLElement[]
 }
 
 function section(title: string, key: string, content: Array<HTMLElement | null>, collapsed = false): HTMLElement {
-  return h('details', { class: 'locolens-section', 'data-locolens': `section-${key}`, open: !collapsed }, h('summary', {}, title), ...content);
+  return h(
+    'details',
+    { class: 'locolens-section', 'data-locolens': `section-${key}`, open: !collapsed },
+    h('summary', {}, title),
+    ...content
+  );
 }
 
 function variableItem(variable: IVariableSummary): HTMLElement {

@@ -37,11 +37,25 @@ export function tableOf(header: string[], rows: Array<Array<Child>>, attributes:
   const table = h(
     'table',
     { class: 'locolens-table', ...attributes },
-    h('thead', {}, h('tr', {}, header.map(cell => h('th', {}, cell)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        header.map(cell => h('th', {}, cell))
+      )
+    ),
     h(
       'tbody',
       {},
-      rows.map(row => h('tr', {}, row.map(cell => h('td', {}, cell))))
+      rows.map(row =>
+        h(
+          'tr',
+          {},
+          row.map(cell => h('td', {}, cell))
+        )
+      )
     )
   );
   return h('div', { class: 'locolens-scroll-x' }, table);

@@ -64,7 +64,10 @@ export async function exportPerCycleTable(
 ): Promise<{ path: string; snippet: string }> {
   const folder = request.path.includes('/') ? request.path.slice(0, request.path.lastIndexOf('/') + 1) : '';
   const stem = request.path.slice(folder.length).replace(/\.parquet$/i, '');
-  const label = [group.task, request.subject].filter(Boolean).join('.').replace(/[^\w.-]+/g, '_');
+  const label = [group.task, request.subject]
+    .filter(Boolean)
+    .join('.')
+    .replace(/[^\w.-]+/g, '_');
   const base = `${folder}${stem}.${label}`;
   const features = `${base}.cycle-features.${format}`;
   const patterns = `${base}.patterns.${format}`;

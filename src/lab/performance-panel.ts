@@ -41,7 +41,9 @@ function sparkline(values: number[], label: string): SVGSVGElement {
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', label);
   const max = Math.max(1e-9, ...values);
-  const points = values.map((v, i) => `${((i / Math.max(1, values.length - 1)) * width).toFixed(1)},${(height - (v / max) * (height - 2) - 1).toFixed(1)}`);
+  const points = values.map(
+    (v, i) => `${((i / Math.max(1, values.length - 1)) * width).toFixed(1)},${(height - (v / max) * (height - 2) - 1).toFixed(1)}`
+  );
   const line = document.createElementNS(SVG, 'polyline');
   line.setAttribute('points', points.join(' '));
   svg.append(line);
@@ -111,13 +113,23 @@ export class PerformancePanel extends Widget {
     const heap = history.map(sample => sample.heapUsedBytes ?? 0);
     const busy = history.map(sample => (sample.workers ? (sample.busyWorkers ?? 0) / sample.workers : 0));
     const gauge = (key: string, label: string, value: string, values: number[]) =>
-      h('div', { class: 'locolens-gauge', 'data-locolens': `gauge-${key}` }, h('span', { class: 'locolens-gauge-label' }, label), h('span', { class: 'locolens-gauge-value', 'data-locolens': `gauge-${key}-value` }, value), sparkline(values, label));
+      h(
+        'div',
+        { class: 'locolens-gauge', 'data-locolens': `gauge-${key}` },
+        h('span', { class: 'locolens-gauge-label' }, label),
+        h('span', { class: 'locolens-gauge-value', 'data-locolens': `gauge-${key}-value` }, value),
+        sparkline(values, label)
+      );
     const profile = this.performance.lastProfile;
     const activity = this.performance.lastActivity;
     const result = activity?.result;
     const stats = this.cache?.results;
     const lookups = stats ? stats.hits + stats.misses : 0;
-    const exportButton = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-profile', disabled: profile ? undefined : 'disabled' }, 'Export JSON');
+    const exportButton = h(
+      'button',
+      { class: 'jp-mod-styled', 'data-locolens': 'export-profile', disabled: profile ? undefined : 'disabled' },
+      'Export JSON'
+    );
     exportButton.addEventListener('click', () => this.download());
     const heapKnown = heap.some(v => v > 0);
     this.node.replaceChildren(
@@ -169,7 +181,15 @@ export class PerformancePanel extends Widget {
     const color = style.getPropertyValue('--jp-ui-font-color1').trim() || '#333';
     await this.plotly.react(
       this.stagePlot,
-      [{ type: 'bar', orientation: 'h', x: stages.map(stage => stage.ms), y: stages.map(stage => stage.name), hovertemplate: '%{y}: %{x:.0f} ms<extra></extra>' }],
+      [
+        {
+          type: 'bar',
+          orientation: 'h',
+          x: stages.map(stage => stage.ms),
+          y: stages.map(stage => stage.name),
+          hovertemplate: '%{y}: %{x:.0f} ms<extra></extra>'
+        }
+      ],
       {
         height: 40 + 24 * stages.length,
         margin: { l: 150, r: 10, t: 10, b: 30 },

@@ -88,7 +88,12 @@ export class PerformanceService implements ILocolensPerformance {
       if (activity.id !== this.runningId) {
         this.runningId = activity.id;
         this.progress = activity.progress ?? null;
-        this.monitor = new PerformanceMonitor(() => this.sample(), 'browser', 250, sample => this.push({ ...sample, t: Date.now() }));
+        this.monitor = new PerformanceMonitor(
+          () => this.sample(),
+          'browser',
+          250,
+          sample => this.push({ ...sample, t: Date.now() })
+        );
         this.monitor.start();
       }
       return;

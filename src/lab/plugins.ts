@@ -124,8 +124,7 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
     restorer?.add(browser, browser.id);
     if (settingRegistry) {
       void settingRegistry.load(PluginIDs.browser).then(settings => {
-        const apply = () =>
-          browser.configure(settings.get('folder').composite as string, settings.get('maxFiles').composite as number);
+        const apply = () => browser.configure(settings.get('folder').composite as string, settings.get('maxFiles').composite as number);
         apply();
         settings.changed.connect(apply);
       });
@@ -223,7 +222,12 @@ export const performancePlugin: JupyterFrontEndPlugin<ILocolensPerformance> = {
   provides: ILocolensPerformance,
   requires: [ILocolensDatasets],
   optional: [ILayoutRestorer, ICommandPalette],
-  activate: (app: JupyterFrontEnd, datasets: ILocolensDatasets, restorer: ILayoutRestorer | null, palette: ICommandPalette | null): ILocolensPerformance => {
+  activate: (
+    app: JupyterFrontEnd,
+    datasets: ILocolensDatasets,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
+  ): ILocolensPerformance => {
     const service = new PerformanceService(datasets);
     const panel = new PerformancePanel(service, datasets);
     app.shell.add(panel, 'right', { rank: 900 });

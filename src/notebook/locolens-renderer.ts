@@ -92,7 +92,12 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
         results = { ...base, backend: 'none', features: summary.variables.map(v => v.name), dataset: summary };
       } else {
         const selection = spec.selection.subject
-          ? { subjects: [spec.selection.subject], task: spec.selection.task ?? undefined, features: spec.selection.features ?? undefined, groupBy: 'subject-task' as const }
+          ? {
+              subjects: [spec.selection.subject],
+              task: spec.selection.task ?? undefined,
+              features: spec.selection.features ?? undefined,
+              groupBy: 'subject-task' as const
+            }
           : { task: spec.selection.task ?? undefined, features: spec.selection.features ?? undefined, groupBy: 'task' as const };
         const result = await this.datasets.analyze(path, selection, {
           ddof: spec.options.ddof,
@@ -119,7 +124,10 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     const plot = h('div', { class: 'locolens-output-plot', 'data-locolens': 'plot' });
     const label = `${group.task} · ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`} · ${group.cycles} cycles · ${group.outliers.cycles.length} outliers`;
     const strip = this.strip(`${label} · ${runGauges(result).text}`);
-    this.feature = Math.max(0, group.features.findIndex(name => name.startsWith('knee_flexion_angle')));
+    this.feature = Math.max(
+      0,
+      group.features.findIndex(name => name.startsWith('knee_flexion_angle'))
+    );
     const draw = async () => {
       const f = this.feature;
       const C = group.cycles;
@@ -143,7 +151,11 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       parts.push(this.featureSelect(group.features, () => void draw().then(figure => this.plot(plot, figure))));
     }
     if (spec.view === 'summary' || spec.view === 'outliers') {
-      parts.push(spec.view === 'summary' ? summaryTable(this.compact(spec, result, group).summary!) : outlierList(group.outliers.cycles, group.cycleSubjects, group.cycleIndex));
+      parts.push(
+        spec.view === 'summary'
+          ? summaryTable(this.compact(spec, result, group).summary!)
+          : outlierList(group.outliers.cycles, group.cycleSubjects, group.cycleIndex)
+      );
     }
     if (spec.view !== 'summary') {
       parts.push(plot);
@@ -156,7 +168,11 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
   private async renderSaved(spec: ILocolensSpec, results: ISavedResults, model: IRenderMime.IMimeModel): Promise<void> {
     const theme = readTheme(this.node);
     const plot = h('div', { class: 'locolens-output-plot', 'data-locolens': 'plot' });
-    const recompute = h('button', { class: 'jp-mod-styled', 'data-locolens': 'recompute', title: 'Read the file again and recompute' }, 'Recompute');
+    const recompute = h(
+      'button',
+      { class: 'jp-mod-styled', 'data-locolens': 'recompute', title: 'Read the file again and recompute' },
+      'Recompute'
+    );
     recompute.addEventListener('click', () => {
       this.writtenToken = null;
       void this.compute({ ...spec, results: undefined }, model);
@@ -182,7 +198,10 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       }
       return null;
     };
-    this.feature = Math.max(0, results.features.findIndex(name => name.startsWith('knee_flexion_angle')));
+    this.feature = Math.max(
+      0,
+      results.features.findIndex(name => name.startsWith('knee_flexion_angle'))
+    );
     if (spec.view === 'patterns' || spec.view === 'rom' || spec.view === 'outliers') {
       parts.push(this.featureSelect(results.features, () => void this.plot(plot, draw())));
     }
@@ -203,7 +222,11 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   /** The compact results of a group for the view. */
-  private compact(spec: ILocolensSpec, result: IAnalysisResult, group: IGroupAnalysis): Omit<ISavedResults, 'token' | 'computedAt' | 'locolensVersion' | 'file'> {
+  private compact(
+    spec: ILocolensSpec,
+    result: IAnalysisResult,
+    group: IGroupAnalysis
+  ): Omit<ISavedResults, 'token' | 'computedAt' | 'locolensVersion' | 'file'> {
     const F = group.features.length;
     const C = group.cycles;
     const round = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(7)) : null);
@@ -264,7 +287,9 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       out.summary = Object.fromEntries(
         group.features.map((name, f) => [
           name,
-          Object.fromEntries((['mean', 'std', 'min', 'max', 'median', 'q25', 'q75'] as const).map(key => [key, round(group.summary[key][f])]))
+          Object.fromEntries(
+            (['mean', 'std', 'min', 'max', 'median', 'q25', 'q75'] as const).map(key => [key, round(group.summary[key][f])])
+          )
         ])
       );
     }
@@ -347,7 +372,18 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
 
   private showError(title: string, details: string[] = []): void {
     this.node.replaceChildren(
-      h('div', { class: 'locolens-message locolens-message-error', role: 'alert', 'data-locolens': 'error' }, h('strong', {}, title), details.length ? h('ul', {}, details.map(d => h('li', {}, d))) : null)
+      h(
+        'div',
+        { class: 'locolens-message locolens-message-error', role: 'alert', 'data-locolens': 'error' },
+        h('strong', {}, title),
+        details.length
+          ? h(
+              'ul',
+              {},
+              details.map(d => h('li', {}, d))
+            )
+          : null
+      )
     );
   }
 
@@ -380,16 +416,40 @@ function savedPatternFigure(name: string, results: ISavedResults, theme: IPlotTh
   const m = mean.map(v => v ?? NaN);
   const s = std.map(v => v ?? NaN);
   const data: Data[] = [
-    { type: 'scatter', mode: 'lines', x: PHASE_PERCENT, y: m.map((v, p) => v - s[p]), line: { width: 0, color: theme.accent }, hoverinfo: 'skip', showlegend: false },
-    { type: 'scatter', mode: 'lines', name: 'mean ± 1 SD', x: PHASE_PERCENT, y: m.map((v, p) => v + s[p]), fill: 'tonexty', line: { width: 0, color: theme.accent } },
+    {
+      type: 'scatter',
+      mode: 'lines',
+      x: PHASE_PERCENT,
+      y: m.map((v, p) => v - s[p]),
+      line: { width: 0, color: theme.accent },
+      hoverinfo: 'skip',
+      showlegend: false
+    },
+    {
+      type: 'scatter',
+      mode: 'lines',
+      name: 'mean ± 1 SD',
+      x: PHASE_PERCENT,
+      y: m.map((v, p) => v + s[p]),
+      fill: 'tonexty',
+      line: { width: 0, color: theme.accent }
+    },
     { type: 'scatter', mode: 'lines', name: 'mean', x: PHASE_PERCENT, y: m, line: { color: theme.accent, width: 2.5 } }
   ];
-  const layout = baseLayout(theme, `${safeLabel(name)} — ${safeLabel(results.task ?? '')} (saved: ${results.cycles} cycles, ${results.outliers?.cycles.length ?? 0} outliers)`, '');
+  const layout = baseLayout(
+    theme,
+    `${safeLabel(name)} — ${safeLabel(results.task ?? '')} (saved: ${results.cycles} cycles, ${results.outliers?.cycles.length ?? 0} outliers)`,
+    ''
+  );
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   return { data, layout };
 }
 
-function savedRomFigure(name: string, boxes: Record<string, { min: number; q1: number; median: number; q3: number; max: number }>, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+function savedRomFigure(
+  name: string,
+  boxes: Record<string, { min: number; q1: number; median: number; q3: number; max: number }>,
+  theme: IPlotTheme
+): { data: Data[]; layout: Partial<Layout> } {
   const subjects = Object.keys(boxes);
   return {
     data: [
@@ -408,12 +468,19 @@ function savedRomFigure(name: string, boxes: Record<string, { min: number; q1: n
   };
 }
 
-function savedCorrelationFigure(features: string[], matrix: Array<Array<number | null>>, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+function savedCorrelationFigure(
+  features: string[],
+  matrix: Array<Array<number | null>>,
+  theme: IPlotTheme
+): { data: Data[]; layout: Partial<Layout> } {
   const labels = features.map(safeLabel);
   const layout = baseLayout(theme, 'Pearson correlation over all samples (saved)', '');
   layout.margin = { l: 220, r: 20, t: 40, b: 180 };
   (layout.yaxis as Record<string, unknown>).autorange = 'reversed';
-  return { data: [{ type: 'heatmap', z: matrix, x: labels, y: labels, zmin: -1, zmax: 1, colorscale: 'RdBu', reversescale: true } as Data], layout };
+  return {
+    data: [{ type: 'heatmap', z: matrix, x: labels, y: labels, zmin: -1, zmax: 1, colorscale: 'RdBu', reversescale: true } as Data],
+    layout
+  };
 }
 
 /** The HTML fallback: escaped text and our own PNG only. */
@@ -422,11 +489,15 @@ export function fallbackHtml(spec: ILocolensSpec, results: ISavedResults, png: s
   const rows: string[] = [];
   if (results.summary) {
     for (const [name, row] of Object.entries(results.summary)) {
-      rows.push(`<tr><td>${escape(name)}</td>${['mean', 'std', 'min', 'max', 'median', 'q25', 'q75'].map(k => `<td>${row[k] === null ? 'NaN' : escape(String(row[k]))}</td>`).join('')}</tr>`);
+      rows.push(
+        `<tr><td>${escape(name)}</td>${['mean', 'std', 'min', 'max', 'median', 'q25', 'q75'].map(k => `<td>${row[k] === null ? 'NaN' : escape(String(row[k]))}</td>`).join('')}</tr>`
+      );
     }
   }
   const head = `<p><strong>locolens ${escape(spec.view)}</strong> of ${escape(spec.path)}${results.task ? ` · ${escape(results.task)}` : ''}${results.subjects ? ` · ${escape(results.subjects.join(', '))}` : ''}${results.cycles !== undefined ? ` · ${results.cycles} cycles` : ''}${results.outliers ? ` · ${results.outliers.cycles.length} outliers` : ''} (saved ${escape(results.computedAt)}, ${escape(results.backend)})</p>`;
   const image = png ? `<img alt="locolens ${escape(spec.view)} plot" src="data:image/png;base64,${png}"/>` : '';
-  const table = rows.length ? `<table><thead><tr><th>feature</th><th>mean</th><th>std</th><th>min</th><th>max</th><th>median</th><th>q25</th><th>q75</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : '';
+  const table = rows.length
+    ? `<table><thead><tr><th>feature</th><th>mean</th><th>std</th><th>min</th><th>max</th><th>median</th><th>q25</th><th>q75</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+    : '';
   return `<div class="locolens-fallback">${head}${image}${table}</div>`;
 }

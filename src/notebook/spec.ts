@@ -59,7 +59,11 @@ const validateSpec = ajv.compile(schema);
  */
 export function checkSpec(value: unknown): { spec: ILocolensSpec } | { errors: string[] } {
   if (value && typeof value === 'object' && 'version' in value && (value as { version: unknown }).version !== 1) {
-    return { errors: [`unsupported spec version ${JSON.stringify((value as { version: unknown }).version)}: this locolens renders version 1; update the extension`] };
+    return {
+      errors: [
+        `unsupported spec version ${JSON.stringify((value as { version: unknown }).version)}: this locolens renders version 1; update the extension`
+      ]
+    };
   }
   if (validateSpec(value)) {
     return { spec: value as unknown as ILocolensSpec };

@@ -89,7 +89,9 @@ export function patternFigure(
       continue;
     }
     const target = classes[kind];
-    const label = safeLabel(`${group.cycleSubjects[c]} · ${group.task} · cycle ${group.cycleIndex[c]}${kind === 'normal' ? '' : ` (${kind})`}`);
+    const label = safeLabel(
+      `${group.cycleSubjects[c]} · ${group.task} · cycle ${group.cycleIndex[c]}${kind === 'normal' ? '' : ` (${kind})`}`
+    );
     for (let p = 0; p < PHASES; p++) {
       const v = samples[c * PHASES + p];
       target.x.push(PHASE_PERCENT[p]);
@@ -149,7 +151,11 @@ export function patternFigure(
       hovertemplate: 'mean %{x:.1f} %: %{y:.4g}<extra></extra>'
     }
   ];
-  const layout = baseLayout(theme, safeLabel(`${name} — ${group.task}, ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`}`), unitOf(name));
+  const layout = baseLayout(
+    theme,
+    safeLabel(`${name} — ${group.task}, ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`}`),
+    unitOf(name)
+  );
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   (layout.xaxis as Record<string, unknown>).range = [0, 100];
   return { data, layout };
@@ -240,7 +246,12 @@ export function romFigure(group: IGroupAnalysis, feature: number, theme: IPlotTh
 }
 
 /** Mean patterns of several groups (tasks of a subject, or subjects of a task) overlaid. */
-export function comparisonFigure(groups: IGroupAnalysis[], featureName: string, label: (group: IGroupAnalysis) => string, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+export function comparisonFigure(
+  groups: IGroupAnalysis[],
+  featureName: string,
+  label: (group: IGroupAnalysis) => string,
+  theme: IPlotTheme
+): { data: Data[]; layout: Partial<Layout> } {
   const data: Data[] = [];
   groups.forEach((group, i) => {
     const f = group.features.indexOf(featureName);
@@ -263,7 +274,11 @@ export function comparisonFigure(groups: IGroupAnalysis[], featureName: string, 
 }
 
 /** Feature correlation heatmap, over all samples (phase null) or at one phase index. */
-export function correlationFigure(group: IGroupAnalysis, phase: number | null, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
+export function correlationFigure(
+  group: IGroupAnalysis,
+  phase: number | null,
+  theme: IPlotTheme
+): { data: Data[]; layout: Partial<Layout> } {
   const F = group.features.length;
   const source = phase === null ? group.correlations.features : group.correlations.phases;
   const z: Array<Array<number | null>> = [];
@@ -288,7 +303,10 @@ export function correlationFigure(group: IGroupAnalysis, phase: number | null, t
       hovertemplate: '%{y} × %{x}: %{z:.3f}<extra></extra>'
     } as Data
   ];
-  const title = phase === null ? 'Pearson correlation over all samples' : `Correlation across cycles at ${PHASE_PERCENT[phase].toFixed(1)} % of the cycle`;
+  const title =
+    phase === null
+      ? 'Pearson correlation over all samples'
+      : `Correlation across cycles at ${PHASE_PERCENT[phase].toFixed(1)} % of the cycle`;
   const layout = baseLayout(theme, title, '');
   layout.margin = { l: 220, r: 20, t: 40, b: 180 };
   (layout.xaxis as Record<string, unknown>).tickangle = -45;

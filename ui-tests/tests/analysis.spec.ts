@@ -76,7 +76,9 @@ test('analysis of one subject×task: cycles, outliers, theme, export', async ({ 
   expect(readBack).toEqual({ rows: expected.cycles, outliers: expected.outliers, subjects: [expected.subject], pattern_rows: 150 * 34 });
   await view.locator('[data-locolens="export-csv"]').click();
   await expect(view.locator('[data-locolens="export-snippet"]')).toContainText('pd.read_csv(');
-  const csvRows = Number(python('-c', 'import sys,csv;print(sum(1 for _ in csv.DictReader(open(sys.argv[1]))))', join(DATA, `${base}.cycle-features.csv`)));
+  const csvRows = Number(
+    python('-c', 'import sys,csv;print(sum(1 for _ in csv.DictReader(open(sys.argv[1]))))', join(DATA, `${base}.cycle-features.csv`))
+  );
   expect(csvRows).toBe(expected.cycles);
 
   // Switch to the dark theme: the plot follows it.
@@ -92,7 +94,10 @@ test('analysis of one subject×task: cycles, outliers, theme, export', async ({ 
 });
 
 test('the analysis view shows an error for a file that cannot be analysed', async ({ page }) => {
-  await page.evaluate(async () => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path: 'fixtures/random_bytes.parquet', task: 'run' })));
+  await page.evaluate(
+    async () =>
+      void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path: 'fixtures/random_bytes.parquet', task: 'run' }))
+  );
   await expect(page.locator('.locolens-analysis [role="alert"]')).toHaveText(/not a parquet file/);
 });
 
@@ -120,7 +125,9 @@ test('a whole task, then a selection of its subjects', async ({ page }) => {
     await view.locator(`input[data-subject="${subject}"]`).uncheck();
   }
   await view.locator('[data-locolens="apply-subjects"]').click();
-  await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText(`${counts[subjects[0]] + counts[subjects[1]]} cycles`, { timeout: 90000 });
+  await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText(`${counts[subjects[0]] + counts[subjects[1]]} cycles`, {
+    timeout: 90000
+  });
   await expect(view.locator('h2')).toHaveText('stair_ascent — 2 subjects');
 });
 
@@ -128,7 +135,10 @@ test('10,000 cycles of one task draw, with numpy’s outliers', async ({ page })
   const file = 'large/ten_thousand_cycles.parquet';
   const expected: IExpected = JSON.parse(python(join(__dirname, '..', 'expected_outliers.py'), join(DATA, file)));
   expect(expected.cycles).toBe(10000);
-  await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })), file);
+  await page.evaluate(
+    async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })),
+    file
+  );
   const view = page.locator('.locolens-analysis');
   await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
   await expect(view.locator('[data-locolens="outlier-count"]')).toHaveText(`${expected.outliers.length} outliers`);
@@ -137,23 +147,37 @@ test('10,000 cycles of one task draw, with numpy’s outliers', async ({ page })
     const density = plot.data.find((trace: any) => trace.type === 'heatmap');
     const outliers = plot.data.find((trace: any) => trace.name.startsWith('outliers'));
     // Every ordinary cycle is counted once in each phase column of the density.
-    const perPhase = density.z[0].map((_: unknown, p: number) => density.z.reduce((sum: number, row: Array<number | null>) => sum + (row[p] ?? 0), 0));
+    const perPhase = density.z[0].map((_: unknown, p: number) =>
+      density.z.reduce((sum: number, row: Array<number | null>) => sum + (row[p] ?? 0), 0)
+    );
     const runs = outliers.y.filter((y: number | null, i: number) => y !== null && (i === 0 || outliers.y[i - 1] === null)).length;
     return { min: Math.min(...perPhase), max: Math.max(...perPhase), outliers: runs };
   });
-  expect(drawn).toEqual({ min: 10000 - expected.outliers.length, max: 10000 - expected.outliers.length, outliers: expected.outliers.length });
+  expect(drawn).toEqual({
+    min: 10000 - expected.outliers.length,
+    max: 10000 - expected.outliers.length,
+    outliers: expected.outliers.length
+  });
 });
 
 test('WebGPU in the browser (SwiftShader without a GPU) gives the worker pool’s numbers', async ({ page }) => {
   const file = 'fixtures/multi_rowgroup.parquet';
-  await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'level_walking' })), file);
+  await page.evaluate(
+    async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'level_walking' })),
+    file
+  );
   const view = page.locator('.locolens-analysis');
   await expect(view.locator('[data-locolens="backend"]')).toHaveText('workers', { timeout: 90000 });
   const table = async () => {
     await view.locator('.locolens-tab[data-tab="table"]').click();
-    return view.locator('[data-locolens="per-cycle-table"] tbody tr').evaluateAll(rows => rows.map(row => Array.from(row.children, cell => cell.textContent)));
+    return view
+      .locator('[data-locolens="per-cycle-table"] tbody tr')
+      .evaluateAll(rows => rows.map(row => Array.from(row.children, cell => cell.textContent)));
   };
-  const header = async () => [await view.locator('[data-locolens="cycle-count"]').textContent(), await view.locator('[data-locolens="outlier-count"]').textContent()];
+  const header = async () => [
+    await view.locator('[data-locolens="cycle-count"]').textContent(),
+    await view.locator('[data-locolens="outlier-count"]').textContent()
+  ];
   const workers = { header: await header(), table: await table() };
 
   await view.locator('[data-locolens="backend-select"]').selectOption('webgpu');

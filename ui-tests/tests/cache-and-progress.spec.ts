@@ -41,7 +41,9 @@ async function tableRows(page: IJupyterLabPageFixture): Promise<string[]> {
 }
 
 test('an analysis rerun after a page reload comes from the cache, with identical numbers', async ({ page }) => {
-  const expected = JSON.parse(execFileSync(PYTHON, [join(__dirname, '..', 'expected_outliers.py'), join(DATA, DEMO)], { encoding: 'utf8' }));
+  const expected = JSON.parse(
+    execFileSync(PYTHON, [join(__dirname, '..', 'expected_outliers.py'), join(DATA, DEMO)], { encoding: 'utf8' })
+  );
   const errors: string[] = [];
   page.on('pageerror', error => errors.push(error.message));
   const request = { path: DEMO, task: expected.task, subject: expected.subject };
@@ -66,7 +68,10 @@ test('an analysis rerun after a page reload comes from the cache, with identical
   await expect(view.locator('[data-drawn="patterns"]')).toBeVisible({ timeout: 60000 });
   const drawn = await view.locator('[data-locolens="plot"]').evaluate((plot: any) => {
     const runs = (trace: any) => trace.y.filter((y: number | null, i: number) => y !== null && (i === 0 || trace.y[i - 1] === null)).length;
-    return ['cycles', 'invalid', 'outliers'].reduce((sum, name) => sum + runs(plot.data.find((trace: any) => trace.name.startsWith(name))), 0);
+    return ['cycles', 'invalid', 'outliers'].reduce(
+      (sum, name) => sum + runs(plot.data.find((trace: any) => trace.name.startsWith(name))),
+      0
+    );
   });
   expect(drawn).toBe(expected.cycles);
   const reloaded = await cacheSection(page);
@@ -86,9 +91,14 @@ test('a slow analysis shows progress and can be cancelled; nothing is cached', a
     await new Promise(resolve => setTimeout(resolve, 400));
     await route.continue();
   });
-  await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })), file);
+  await page.evaluate(
+    async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })),
+    file
+  );
   const view = page.locator('.locolens-analysis');
-  await expect(view.locator('[data-locolens="progress-details"]')).toContainText(/row groups \d+\/\d+ · .* read · cycles/, { timeout: 120000 });
+  await expect(view.locator('[data-locolens="progress-details"]')).toContainText(/row groups \d+\/\d+ · .* read · cycles/, {
+    timeout: 120000
+  });
   await expect(page.locator('[data-locolens="activity-text"]')).toContainText(/locolens: decode \d+ %/);
   await view.locator('[data-locolens="cancel"]').click();
   await expect(view.locator('[data-locolens="error"]')).toHaveText(/Analysis cancelled/);
@@ -114,7 +124,10 @@ test('under a small memory budget the analysis streams, and its cycles are drawn
   try {
     await page.reload();
     const file = 'large/ten_thousand_cycles.parquet';
-    await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })), file);
+    await page.evaluate(
+      async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })),
+      file
+    );
     const view = page.locator('.locolens-analysis');
     await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
     await expect(view.locator('[data-locolens="streamed"]')).toContainText(/^Streamed under the 16.8 MB memory budget/);
@@ -122,7 +135,9 @@ test('under a small memory budget the analysis streams, and its cycles are drawn
     // The ordinary cycles are a density again: one feature's cycles came back from the store.
     const density = await view.locator('[data-locolens="plot"]').evaluate((plot: any) => {
       const trace = plot.data.find((t: any) => t.type === 'heatmap');
-      return trace ? trace.z[0].map((_: unknown, p: number) => trace.z.reduce((sum: number, row: Array<number | null>) => sum + (row[p] ?? 0), 0))[0] : null;
+      return trace
+        ? trace.z[0].map((_: unknown, p: number) => trace.z.reduce((sum: number, row: Array<number | null>) => sum + (row[p] ?? 0), 0))[0]
+        : null;
     });
     const outliers = Number((await view.locator('[data-locolens="outlier-count"]').textContent())!.split(' ')[0]);
     expect(density).toBe(10000 - outliers);

@@ -12,7 +12,14 @@ const DATA = process.env.JUPYTERLAB_GALATA_ROOT_DIR ?? join(__dirname, '..', '.g
 const DEMO = 'locolens_demo_phase.parquet';
 const PYTHON = process.env.LOCOLENS_PYTHON ?? join(__dirname, '..', '..', '.venv', 'bin', 'python');
 
-function pyarrowFacts(name: string): { rows: number; row_groups: number; subjects: number; tasks: number; variables: number; cycles: number } {
+function pyarrowFacts(name: string): {
+  rows: number;
+  row_groups: number;
+  subjects: number;
+  tasks: number;
+  variables: number;
+  cycles: number;
+} {
   return JSON.parse(execFileSync(PYTHON, [join(__dirname, '..', 'expected.py'), join(DATA, name)], { encoding: 'utf8' }));
 }
 
@@ -85,7 +92,15 @@ test.describe('dataset browser', () => {
     await panel.locator('[data-locolens="scan-values"]').click();
     await expect(panel.locator('.locolens-note')).toHaveText('Missing values counted by decoding every variable column.');
     const facts = JSON.parse(
-      execFileSync(PYTHON, ['-c', 'import sys,pyarrow.parquet as pq,numpy as np;t=pq.read_table(sys.argv[1]);print(sum(int(np.isnan(t[c].to_numpy(zero_copy_only=False).astype(float)).sum()) for c in t.column_names if c.endswith(("_rad","_rad_s","_Nm_kg","_BW"))))', join(DATA, 'fixtures/with_nans.parquet')], { encoding: 'utf8' })
+      execFileSync(
+        PYTHON,
+        [
+          '-c',
+          'import sys,pyarrow.parquet as pq,numpy as np;t=pq.read_table(sys.argv[1]);print(sum(int(np.isnan(t[c].to_numpy(zero_copy_only=False).astype(float)).sum()) for c in t.column_names if c.endswith(("_rad","_rad_s","_Nm_kg","_BW"))))',
+          join(DATA, 'fixtures/with_nans.parquet')
+        ],
+        { encoding: 'utf8' }
+      )
     );
     const counts = await panel.locator('.locolens-finding[data-code="missing-values"]').allTextContents();
     const total = counts.reduce((sum, text) => sum + Number(/: (\d+) missing/.exec(text)?.[1] ?? 0), 0);

@@ -45,7 +45,9 @@ async function newNotebook(page: IJupyterLabPageFixture, path: string): Promise<
 
 test('locolens.show renders, saves its results, and survives the data file going away', async ({ page, tmpPath }, testInfo) => {
   const expected = JSON.parse(
-    execFileSync(PYTHON, [join(__dirname, '..', 'expected_outliers.py'), join(DATA, 'fixtures', 'multi_rowgroup.parquet')], { encoding: 'utf8' })
+    execFileSync(PYTHON, [join(__dirname, '..', 'expected_outliers.py'), join(DATA, 'fixtures', 'multi_rowgroup.parquet')], {
+      encoding: 'utf8'
+    })
   );
   const name = 'show.ipynb';
   await newNotebook(page, `${tmpPath}/${name}`);

@@ -15,7 +15,10 @@ test('the gauges follow an analysis and export its profile', async ({ page }) =>
   await expect(panel.locator('[data-locolens="memory-note"]')).toContainText('not cross-origin isolated');
 
   const file = 'large/ten_thousand_cycles.parquet';
-  await page.evaluate(async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })), file);
+  await page.evaluate(
+    async path => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', { path, task: 'run' })),
+    file
+  );
   const view = page.locator('.locolens-analysis');
   await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
   await expect(view.locator('[data-drawn="patterns"]')).toBeVisible({ timeout: 120000 });

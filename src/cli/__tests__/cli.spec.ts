@@ -102,7 +102,19 @@ describe('locolens analyze', () => {
 
   it('prints every statistic as JSON, equal to numpy', () => {
     const { code, stdout, stderr } = run(
-      'analyze', fixture(SELECTION.file), '--subject', 'UM21_AB01', '--task', 'level_walking', '--ddof', '1', '--threshold', '1.5', '--backend', 'reference', '--json'
+      'analyze',
+      fixture(SELECTION.file),
+      '--subject',
+      'UM21_AB01',
+      '--task',
+      'level_walking',
+      '--ddof',
+      '1',
+      '--threshold',
+      '1.5',
+      '--backend',
+      'reference',
+      '--json'
     );
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -154,7 +166,10 @@ describe('locolens analyze', () => {
     // Every number of the groups, in the same places, within 1e-5 relative, with an absolute floor of
     // 1e-5 × the feature's max |x| (the largest for RMSE, 1 for correlations).
     const scales: Record<string, number> = Object.fromEntries(
-      Object.entries(a.groups[0].summary as Record<string, { min: number; max: number }>).map(([name, s]) => [name, Math.max(Math.abs(s.min), Math.abs(s.max))])
+      Object.entries(a.groups[0].summary as Record<string, { min: number; max: number }>).map(([name, s]) => [
+        name,
+        Math.max(Math.abs(s.min), Math.abs(s.max))
+      ])
     );
     const out: string[] = [];
     const walk = (x: unknown, y: unknown, path: string, scale: number): void => {
@@ -199,7 +214,17 @@ describe('locolens analyze --profile', () => {
   it('writes per-stage times, sampled memory and CPU time as JSON, and prints a short table', () => {
     const folder = mkdtempSync(join(tmpdir(), 'locolens-profile-'));
     const file = join(folder, 'profile.json');
-    const { code, stdout, stderr } = run('analyze', fixture('multi_rowgroup.parquet'), '--task', 'level_walking', '--backend', 'wasm', '--json', '--profile', file);
+    const { code, stdout, stderr } = run(
+      'analyze',
+      fixture('multi_rowgroup.parquet'),
+      '--task',
+      'level_walking',
+      '--backend',
+      'wasm',
+      '--json',
+      '--profile',
+      file
+    );
     expect(code).toBe(0);
     // stdout stays the analysis JSON; the table goes to stderr.
     expect(JSON.parse(stdout).backend).toBe('wasm');
@@ -215,7 +240,6 @@ describe('locolens analyze --profile', () => {
     expect(profile.totalMs).toBeGreaterThan(0);
   });
 });
-
 
 describe('locolens analyze: streaming and the cache folder', () => {
   it('streams under --memory-budget, reports progress, and reads --cache-dir the second time with the same numbers', () => {

@@ -72,7 +72,8 @@ export function analysisDigest(result: IAnalysisResult): IAnalysisDigest {
 /** The gauges of a finished run: throughput and what served it (the notebook strip, the status bar). */
 export function runGauges(result: IAnalysisResult): { mbPerSecond: number | null; cyclesPerSecond: number | null; text: string } {
   const cycles = result.groups.reduce((sum, group) => sum + group.cycles, 0);
-  const mbPerSecond = result.io.bytesRead > 0 && result.timings.decodeMs > 0 ? result.io.bytesRead / 1e6 / (result.timings.decodeMs / 1000) : null;
+  const mbPerSecond =
+    result.io.bytesRead > 0 && result.timings.decodeMs > 0 ? result.io.bytesRead / 1e6 / (result.timings.decodeMs / 1000) : null;
   const cyclesPerSecond = result.timings.totalMs > 0 ? cycles / (result.timings.totalMs / 1000) : null;
   const parts = [
     `backend ${result.backend}${result.adapter ? ` on ${result.adapter}` : ''}`,

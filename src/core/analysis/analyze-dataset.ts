@@ -8,7 +8,15 @@ import type { IDatasetSummary } from '../dataset/dataset-summary';
 import type { SourceSpec } from '../io/byte-source';
 import { LocolensError } from '../errors';
 import type { DecodePool } from '../worker/decode-service';
-import { cpuFallback, referenceBackend, selectBackend, wasmBackend, workersBackend, type BackendName, type ICycleKernelBackend } from '../kernels/backends';
+import {
+  cpuFallback,
+  referenceBackend,
+  selectBackend,
+  wasmBackend,
+  workersBackend,
+  type BackendName,
+  type ICycleKernelBackend
+} from '../kernels/backends';
 import { NoSpillStoreError, StoreReadError, analyzeOnPool } from './pool-analysis';
 import { planCycles, type ICycleGroup, type ICyclePlan, type ISelection } from '../kernels/cycle-tensor';
 import type { ISubjectTaskBlock } from '../dataset/dataset-summary';
@@ -25,12 +33,7 @@ import { ALL_PARTS, groupStatistics, type IGroupStatistics, type StatisticsPart 
 import { resetGpuKernels } from '../kernels/webgpu/gpu-device';
 import { GpuKernelError } from '../kernels/webgpu/gpu-kernels';
 import { finalizePatterns, outliersFromRmse } from '../kernels/reference';
-import {
-  DEFAULT_KERNEL_OPTIONS,
-  PHASES,
-  type ICycleTensor,
-  type IKernelOptions
-} from '../kernels/types';
+import { DEFAULT_KERNEL_OPTIONS, PHASES, type ICycleTensor, type IKernelOptions } from '../kernels/types';
 
 /** Default memory budget of an analysis: 512 MB. */
 export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
@@ -105,9 +108,14 @@ export async function readGroupFeature(
     if (!stored) {
       return null;
     }
-    await streamStoredChunks(store.store, stored, chunk => out.set(chunk.tensor.data, (layout[chunk.block].offset + chunk.firstCycle) * PHASES), {
-      featureIndices: [feature]
-    });
+    await streamStoredChunks(
+      store.store,
+      stored,
+      chunk => out.set(chunk.tensor.data, (layout[chunk.block].offset + chunk.firstCycle) * PHASES),
+      {
+        featureIndices: [feature]
+      }
+    );
   } catch {
     return null;
   }
@@ -128,17 +136,30 @@ export async function loadGroupTensors(result: IAnalysisResult, summary: IDatase
   if (plan.groups.length !== result.groups.length) {
     return false;
   }
-  const tensors = plan.groups.map(group => ({ features: plan.features, cycles: group.cycles, data: new Float32Array(plan.features.length * group.cycles * PHASES) }));
+  const tensors = plan.groups.map(group => ({
+    features: plan.features,
+    cycles: group.cycles,
+    data: new Float32Array(plan.features.length * group.cycles * PHASES)
+  }));
   const layout = blockLayout(plan.groups);
   try {
-    const stored = await storedBlocks(store, plan.features, plan.groups.flatMap(group => group.blocks));
+    const stored = await storedBlocks(
+      store,
+      plan.features,
+      plan.groups.flatMap(group => group.blocks)
+    );
     if (!stored) {
       return false;
     }
-    await streamStoredChunks(store.store, stored, chunk => {
-      const { group, offset } = layout[chunk.block];
-      copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
-    }, {});
+    await streamStoredChunks(
+      store.store,
+      stored,
+      chunk => {
+        const { group, offset } = layout[chunk.block];
+        copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
+      },
+      {}
+    );
   } catch {
     return false;
   }
@@ -179,7 +200,10 @@ export async function analyzeDataset(
 
 async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelection, options: IAnalyzeOptions): Promise<IAnalysisResult> {
   const started = now();
-  const kernelOptions: IKernelOptions = { ddof: options.ddof ?? DEFAULT_KERNEL_OPTIONS.ddof, nan: options.nan ?? DEFAULT_KERNEL_OPTIONS.nan };
+  const kernelOptions: IKernelOptions = {
+    ddof: options.ddof ?? DEFAULT_KERNEL_OPTIONS.ddof,
+    nan: options.nan ?? DEFAULT_KERNEL_OPTIONS.nan
+  };
   const threshold = options.outlierThreshold ?? 2;
   const withPhases = options.phaseCorrelations ?? true;
   const summary = options.summary ?? (await inspectDataset(pool, spec));
@@ -201,14 +225,22 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
   const chunkCycles = streamed ? Math.max(1, Math.floor(budget / 4 / (maxOpenBlocks(blocks) * bytesPerCycle))) : Number.MAX_SAFE_INTEGER;
   const maxRowGroupRows = Math.max(1, ...summary.file.rowGroupRows);
   const window = Math.max(1, Math.min(pool.size + 1, Math.floor(budget / 4 / (maxRowGroupRows * F * 4 * 2))));
-  const progress: IAnalysisProgress = { stage: 'decode', rowGroupsDone: 0, rowGroups: 0, bytesRead: io.bytesRead, cyclesDone: 0, cycles: totalCycles };
+  const progress: IAnalysisProgress = {
+    stage: 'decode',
+    rowGroupsDone: 0,
+    rowGroups: 0,
+    bytesRead: io.bytesRead,
+    cyclesDone: 0,
+    cycles: totalCycles
+  };
   const report = (update: Partial<IAnalysisProgress>) => {
     Object.assign(progress, update);
     options.onProgress?.({ ...progress });
   };
 
   const requested = options.backend ?? 'auto';
-  const selected = requested === 'reference' || requested === 'wasm' || requested === 'workers' ? null : await selectBackend(requested, pool);
+  const selected =
+    requested === 'reference' || requested === 'wasm' || requested === 'workers' ? null : await selectBackend(requested, pool);
   const chosen: ICycleKernelBackend | null = selected?.backend ?? (requested === 'reference' ? referenceBackend : null);
   let fallback = selected?.fallback;
   if (!chosen || chosen.name !== 'webgpu') {
@@ -266,7 +298,8 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
     }
   }
   // WebGPU (or a large group without a store): this thread coordinates, as before the job engine.
-  let backend: ICycleKernelBackend = chosen ?? (requested === 'wasm' ? await wasmBackend().catch(() => workersBackend(pool)) : workersBackend(pool));
+  let backend: ICycleKernelBackend =
+    chosen ?? (requested === 'wasm' ? await wasmBackend().catch(() => workersBackend(pool)) : workersBackend(pool));
   const offload = options.offload ?? backend.name === 'workers';
 
   // Where the cycles come from: the store when it holds every block, else parquet (filling it).
@@ -291,13 +324,19 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
       try {
         await streamStoredChunks(store!.store, stored, sink, { featureIndices, signal: options.signal });
       } catch (error) {
-        throw errorCode(error) === 'cancelled' ? error : new StoreReadError(stored.map(entry => entry.folder), error);
+        throw errorCode(error) === 'cancelled'
+          ? error
+          : new StoreReadError(
+              stored.map(entry => entry.folder),
+              error
+            );
       }
       return;
     }
-    const writers = writeStore && store && !store.store.stats.disabled
-      ? blocks.map((block, b) => store.store.writer(folders[b], block.subject, block.task, plan.features, block.cycles))
-      : null;
+    const writers =
+      writeStore && store && !store.store.stats.disabled
+        ? blocks.map((block, b) => store.store.writer(folders[b], block.subject, block.task, plan.features, block.cycles))
+        : null;
     let writing: Promise<void> = Promise.resolve();
     const features = featureIndices ? featureIndices.map(f => plan.features[f]) : plan.features;
     const base = { ...io };
@@ -344,12 +383,20 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
   let groups: IGroupAnalysis[];
   if (!streamed) {
     // In memory: assemble each group's tensor, then run every kernel on it.
-    const tensors = plan.groups.map(group => ({ features: plan.features, cycles: group.cycles, data: new Float32Array(F * group.cycles * PHASES) }));
-    await pass(chunk => {
-      const { group, offset } = layout[chunk.block];
-      copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
-      report({ cyclesDone: progress.cyclesDone + chunk.tensor.cycles });
-    }, undefined, true);
+    const tensors = plan.groups.map(group => ({
+      features: plan.features,
+      cycles: group.cycles,
+      data: new Float32Array(F * group.cycles * PHASES)
+    }));
+    await pass(
+      chunk => {
+        const { group, offset } = layout[chunk.block];
+        copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
+        report({ cyclesDone: progress.cyclesDone + chunk.tensor.cycles });
+      },
+      undefined,
+      true
+    );
     const kernelStarted = now();
     report({ stage: 'kernels' });
     // Groups run side by side when their whole-tensor statistics go to the workers (a GPU
@@ -420,7 +467,13 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
     skipped: plan.skipped,
     timings: { summaryMs: round(summaryMs), decodeMs: round(decodeMs), kernelMs: round(kernelMs), totalMs: round(now() - started) },
     io,
-    memory: { mode: streamed ? 'streamed' : 'in-memory', budgetBytes: budget, tensorBytes, chunkCycles: streamed ? chunkCycles : 0, passes },
+    memory: {
+      mode: streamed ? 'streamed' : 'in-memory',
+      budgetBytes: budget,
+      tensorBytes,
+      chunkCycles: streamed ? chunkCycles : 0,
+      passes
+    },
     tensorSource
   };
 }
@@ -492,24 +545,28 @@ async function streamGroups(
     }
   };
   let cyclesDone = 0;
-  await pass(async chunk => {
-    const { group, offset: first } = context.layout[chunk.block];
-    const accumulator = accumulators[group];
-    const offset = first + chunk.firstCycle;
-    const statistics: Promise<IChunkStatistics> = pool
-      ? pool
-          .run(api => {
-            const copy = { ...chunk.tensor, data: chunk.tensor.data.slice() };
-            return api.chunkStatistics(transfer(copy, [copy.data.buffer as ArrayBuffer]), withPhases);
-          })
-          .then(result => result.value)
-      : Promise.resolve().then(() => chunkStatistics(chunk.tensor, withPhases));
-    statistics.catch(() => undefined);
-    const { perCycle, partial } = await timed(backend.perCycleAndPatterns(chunk.tensor, options));
-    accumulator.addFirstPass(offset, chunk.tensor.cycles, perCycle, partial, await timed(statistics));
-    cyclesDone += chunk.tensor.cycles;
-    context.report({ stage: 'decode', cyclesDone });
-  }, undefined, true);
+  await pass(
+    async chunk => {
+      const { group, offset: first } = context.layout[chunk.block];
+      const accumulator = accumulators[group];
+      const offset = first + chunk.firstCycle;
+      const statistics: Promise<IChunkStatistics> = pool
+        ? pool
+            .run(api => {
+              const copy = { ...chunk.tensor, data: chunk.tensor.data.slice() };
+              return api.chunkStatistics(transfer(copy, [copy.data.buffer as ArrayBuffer]), withPhases);
+            })
+            .then(result => result.value)
+        : Promise.resolve().then(() => chunkStatistics(chunk.tensor, withPhases));
+      statistics.catch(() => undefined);
+      const { perCycle, partial } = await timed(backend.perCycleAndPatterns(chunk.tensor, options));
+      accumulator.addFirstPass(offset, chunk.tensor.cycles, perCycle, partial, await timed(statistics));
+      cyclesDone += chunk.tensor.cycles;
+      context.report({ stage: 'decode', cyclesDone });
+    },
+    undefined,
+    true
+  );
 
   // Quantiles need every sample of a feature: as many features per pass as fit half the budget.
   const perFeature = context.totalCycles * PHASES * 4;
@@ -519,21 +576,24 @@ async function streamGroups(
     const samples = plan.groups.map(group => batch.map(() => new Float32Array(group.cycles * PHASES)));
     const withRmse = first === 0;
     cyclesDone = 0;
-    await pass(async chunk => {
-      const { group: g, offset: first } = context.layout[chunk.block];
-      const offset = first + chunk.firstCycle;
-      const n = chunk.tensor.cycles * PHASES;
-      // The chunk holds every feature in the RMSE pass, else only the batch's.
-      batch.forEach((f, i) => {
-        const at = withRmse ? f : i;
-        samples[g][i].set(chunk.tensor.data.subarray(at * n, (at + 1) * n), offset * PHASES);
-      });
-      if (withRmse) {
-        accumulators[g].addRmse(offset, await timed(backend.cycleRmse(chunk.tensor, accumulators[g].patterns.mean, options)));
-      }
-      cyclesDone += chunk.tensor.cycles;
-      context.report({ stage: 'second-pass', cyclesDone });
-    }, withRmse ? undefined : batch);
+    await pass(
+      async chunk => {
+        const { group: g, offset: first } = context.layout[chunk.block];
+        const offset = first + chunk.firstCycle;
+        const n = chunk.tensor.cycles * PHASES;
+        // The chunk holds every feature in the RMSE pass, else only the batch's.
+        batch.forEach((f, i) => {
+          const at = withRmse ? f : i;
+          samples[g][i].set(chunk.tensor.data.subarray(at * n, (at + 1) * n), offset * PHASES);
+        });
+        if (withRmse) {
+          accumulators[g].addRmse(offset, await timed(backend.cycleRmse(chunk.tensor, accumulators[g].patterns.mean, options)));
+        }
+        cyclesDone += chunk.tensor.cycles;
+        context.report({ stage: 'second-pass', cyclesDone });
+      },
+      withRmse ? undefined : batch
+    );
     throwIfCancelled(context.signal);
     const started = now();
     accumulators.forEach((accumulator, g) => batch.forEach((f, i) => accumulator.setQuantiles(f, samples[g][i])));
@@ -595,4 +655,3 @@ function now(): number {
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
-

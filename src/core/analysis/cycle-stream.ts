@@ -86,7 +86,11 @@ class BlockChunker {
         this.filledRows += n;
         from += n;
         if (this.filledRows === this.bufferCycles * PHASES) {
-          out.push({ block: this.index, firstCycle: this.emittedCycles, tensor: { features: this.features, cycles: this.bufferCycles, data: this.buffer } });
+          out.push({
+            block: this.index,
+            firstCycle: this.emittedCycles,
+            tensor: { features: this.features, cycles: this.bufferCycles, data: this.buffer }
+          });
           this.emittedCycles += this.bufferCycles;
           this.buffer = null;
         }
@@ -134,18 +138,22 @@ export async function streamParquetChunks(
   }
   const needed = rowGroupRows
     .map((rows, index) => index)
-    .filter(index => blocks.some(block => block.spans.some(([first, rows]) => first < starts[index] + rowGroupRows[index] && first + rows > starts[index])));
+    .filter(index =>
+      blocks.some(block => block.spans.some(([first, rows]) => first < starts[index] + rowGroupRows[index] && first + rows > starts[index]))
+    );
   const progress: IStreamProgress = { rowGroupsDone: 0, rowGroups: needed.length, bytesRead: 0, requests: 0 };
   const inFlight: Array<Promise<IColumnBatch>> = [];
   let next = 0;
   const launch = () => {
     while (inFlight.length < Math.max(1, options.window) && next < needed.length) {
       const rowGroup = needed[next++];
-      const batch = pool.run(api => api.readColumns(spec, rowGroup, features)).then(({ value, io }) => {
-        progress.bytesRead += io.bytesRead;
-        progress.requests += io.requests;
-        return value;
-      });
+      const batch = pool
+        .run(api => api.readColumns(spec, rowGroup, features))
+        .then(({ value, io }) => {
+          progress.bytesRead += io.bytesRead;
+          progress.requests += io.requests;
+          return value;
+        });
       batch.catch(() => undefined);
       inFlight.push(batch);
     }
@@ -168,7 +176,10 @@ export async function streamParquetChunks(
     await Promise.allSettled(inFlight);
   }
   if (!chunkers.every(chunker => chunker.complete)) {
-    throw new LocolensError('corrupt-parquet', `${spec.kind === 'file' ? spec.path : spec.name}: the file has fewer rows than its footer says`);
+    throw new LocolensError(
+      'corrupt-parquet',
+      `${spec.kind === 'file' ? spec.path : spec.name}: the file has fewer rows than its footer says`
+    );
   }
   return progress;
 }

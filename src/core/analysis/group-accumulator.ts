@@ -89,7 +89,12 @@ export class GroupAccumulator {
    * numbers with phases) need not live through the second pass.
    */
   finishMoments(): void {
-    this.correlations = correlationsOfMoments(this.features.length, this.moments ?? emptyCoMoments(this.features.length, false), this.group.cycles, this.options);
+    this.correlations = correlationsOfMoments(
+      this.features.length,
+      this.moments ?? emptyCoMoments(this.features.length, false),
+      this.group.cycles,
+      this.options
+    );
     this.moments = null;
   }
 
@@ -198,4 +203,3 @@ export class GroupAccumulator {
     };
   }
 }
-

@@ -179,7 +179,14 @@ export class AnalysisJobs {
   }
 
   /** Cut a decoded row group into its blocks' whole-cycle chunks and run the kernels on each. */
-  async rowGroup(job: string, batch: IColumnBatch, features: string[], blocks: IJobBlock[], options: IJobOptions, decodeMs: number): Promise<IRowGroupAnswer> {
+  async rowGroup(
+    job: string,
+    batch: IColumnBatch,
+    features: string[],
+    blocks: IJobBlock[],
+    options: IJobOptions,
+    decodeMs: number
+  ): Promise<IRowGroupAnswer> {
     const started = now();
     const kernels = await this.kernels(options.kernel);
     const F = features.length;
@@ -232,15 +239,33 @@ export class AnalysisJobs {
   }
 
   /** Run the kernels on one chunk (cycles carried over a row-group boundary, or read from the store) and hold it. */
-  async chunk(job: string, block: IJobBlock, firstCycle: number, tensor: ICycleTensor, options: IJobOptions, storedAs?: string): Promise<IChunkResult> {
+  async chunk(
+    job: string,
+    block: IJobBlock,
+    firstCycle: number,
+    tensor: ICycleTensor,
+    options: IJobOptions,
+    storedAs?: string
+  ): Promise<IChunkResult> {
     return this.addChunk(job, block, firstCycle, tensor, options, await this.kernels(options.kernel), storedAs);
   }
 
   /** A chunk of a stored block, read from this worker's store files. */
-  async storedChunk(job: string, block: IJobBlock, firstCycle: number, cycles: number, name: string, features: string[], options: IJobOptions): Promise<IChunkResult> {
+  async storedChunk(
+    job: string,
+    block: IJobBlock,
+    firstCycle: number,
+    cycles: number,
+    name: string,
+    features: string[],
+    options: IJobOptions
+  ): Promise<IChunkResult> {
     const bytes = await this.files(options).read(`${block.folder}/${name}`, null);
     if (bytes.byteLength !== features.length * cycles * PHASES * 4) {
-      throw new LocolensError('io-error', `stored chunk ${block.folder}/${name}: ${bytes.byteLength} bytes, expected ${features.length * cycles * PHASES * 4}`);
+      throw new LocolensError(
+        'io-error',
+        `stored chunk ${block.folder}/${name}: ${bytes.byteLength} bytes, expected ${features.length * cycles * PHASES * 4}`
+      );
     }
     const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     return this.chunk(job, block, firstCycle, { features, cycles, data }, options, name);
@@ -336,10 +361,19 @@ export class AnalysisJobs {
           continue;
         }
         const width = level === 0 ? bins : wanted.length * bins;
-        nan[f] += kernels.keyHistogram(tensor.data.subarray(f * n, (f + 1) * n), level, wanted, counts.subarray(offsets[f], offsets[f] + width));
+        nan[f] += kernels.keyHistogram(
+          tensor.data.subarray(f * n, (f + 1) * n),
+          level,
+          wanted,
+          counts.subarray(offsets[f], offsets[f] + width)
+        );
       }
       if (level === 1 && request.mean) {
-        answer.rmse!.push({ block: chunk.block, firstCycle: chunk.firstCycle, values: kernels.cycleRmse(tensor, request.mean, kernelOptions) });
+        answer.rmse!.push({
+          block: chunk.block,
+          firstCycle: chunk.firstCycle,
+          values: kernels.cycleRmse(tensor, request.mean, kernelOptions)
+        });
       }
     }
     if (level === 0) {
@@ -356,7 +390,14 @@ export class AnalysisJobs {
   }
 
   /** Every cycle of the group is here: moments, RMSE against the group's mean, exact quantiles. */
-  private async finishLocally(job: string, group: number, held: IHeldGroup, options: IJobOptions, kernels: IJobKernels, started: number): Promise<IGroupRoundAnswer> {
+  private async finishLocally(
+    job: string,
+    group: number,
+    held: IHeldGroup,
+    options: IJobOptions,
+    kernels: IJobKernels,
+    started: number
+  ): Promise<IGroupRoundAnswer> {
     const kernelOptions: IKernelOptions = { ddof: options.ddof, nan: options.nan };
     const answer: IGroupRoundAnswer = { counts: new Uint32Array(0), rmse: [], kernelMs: 0 };
     if (held.parts.length) {

@@ -23,4 +23,3 @@ export function mergeMomentParts(parts: IMomentsPart[], withPhases: boolean): { 
   }
   return { partial, moments };
 }
-

@@ -104,7 +104,8 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
   }
   // Where each block's chunks go: the store (cache) when there is one, the scratch store when its
   // group spills.
-  const target = (b: number): IAnalysisStore | undefined => (stored ? store : store ?? (spill[layout[b].group] ? context.scratch : undefined));
+  const target = (b: number): IAnalysisStore | undefined =>
+    stored ? store : (store ?? (spill[layout[b].group] ? context.scratch : undefined));
   const jobBlocks: IJobBlock[] = blocks.map((block, b) => {
     const into = target(b);
     return {
@@ -112,7 +113,11 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       group: layout[b].group,
       spans: block.spans,
       cycles: block.cycles,
-      folder: stored ? stored[b].folder : into ? into.store.blockFolder(into.identity, plan.features, block.subject, block.task) : undefined,
+      folder: stored
+        ? stored[b].folder
+        : into
+          ? into.store.blockFolder(into.identity, plan.features, block.subject, block.task)
+          : undefined,
       spill: spill[layout[b].group]
     };
   });
@@ -132,7 +137,13 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
   });
   const storeRoot = (stored ? store : (store ?? context.scratch))?.store.root;
   const job = `job${++jobCount}-${Date.now().toString(36)}`;
-  const jobOptions: IJobOptions = { kernel: context.kernel, ddof: context.options.ddof, nan: context.options.nan, phaseCorrelations: context.phaseCorrelations, storeRoot };
+  const jobOptions: IJobOptions = {
+    kernel: context.kernel,
+    ddof: context.options.ddof,
+    nan: context.options.nan,
+    phaseCorrelations: context.phaseCorrelations,
+    storeRoot
+  };
   const accumulators = plan.groups.map(group => new GroupAccumulator(group, plan.features, context.options, context.phaseCorrelations));
   const holders = plan.groups.map(() => new Map<number, IWorkerRef>());
   const groups: IGroupAnalysis[] = new Array(plan.groups.length);
@@ -348,9 +359,16 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
           cancelled();
           let answer: ITaskResult<IChunkResult>;
           try {
-            answer = await pool.run(api => api.jobStoredChunk(job, jobBlocks[b], chunk.firstCycle, chunk.cycles, chunk.name, plan.features, jobOptions));
+            answer = await pool.run(api =>
+              api.jobStoredChunk(job, jobBlocks[b], chunk.firstCycle, chunk.cycles, chunk.name, plan.features, jobOptions)
+            );
           } catch (error) {
-            throw errorCode(error) === 'cancelled' ? error : new StoreReadError(stored!.map(entry => entry.folder), error);
+            throw errorCode(error) === 'cancelled'
+              ? error
+              : new StoreReadError(
+                  stored!.map(entry => entry.folder),
+                  error
+                );
           }
           const { value, worker } = answer;
           store!.store.stats.bytesRead += chunk.cycles * F * PHASES * 4;
@@ -359,7 +377,15 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
           context.report({ cyclesDone });
         })
       );
-      await runBounded(tasks, readWindow(pool.size, context.budget, [Math.max(1, ...stored.flatMap(({ index }) => index.chunks.map(chunk => chunk.cycles * PHASES)))], F));
+      await runBounded(
+        tasks,
+        readWindow(
+          pool.size,
+          context.budget,
+          [Math.max(1, ...stored.flatMap(({ index }) => index.chunks.map(chunk => chunk.cycles * PHASES)))],
+          F
+        )
+      );
       store!.store.stats.blocksRead += stored.length;
     } else {
       const rowGroups = rowGroupsOfBlocks(summary.file.rowGroupRows, blocks);
@@ -367,7 +393,11 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       context.report({ stage: 'decode', rowGroups: rowGroups.length, rowGroupsDone: 0 });
       const tasks = rowGroups.map(({ rowGroup, blocks: inside }) => async () => {
         cancelled();
-        const { value, io: read, worker } = await pool.run(api =>
+        const {
+          value,
+          io: read,
+          worker
+        } = await pool.run(api =>
           api.jobRowGroup(
             job,
             context.spec,
@@ -455,7 +485,14 @@ async function commitBlocks(
         await store.store.remove(folder).catch(() => undefined);
         return;
       }
-      await store.store.writeIndex(folder, { version: 1, subject: block.subject, task: block.task, features: plan.features, cycles: block.cycles, chunks });
+      await store.store.writeIndex(folder, {
+        version: 1,
+        subject: block.subject,
+        task: block.task,
+        features: plan.features,
+        cycles: block.cycles,
+        chunks
+      });
     })
   );
   await store.store.evict(folders).catch(() => undefined);

@@ -102,7 +102,9 @@ export function isAnalysisResult(value: unknown): value is IAnalysisResult {
     !!result &&
     result.schemaVersion === 1 &&
     Array.isArray(result.groups) &&
-    result.groups.every(group => ArrayBuffer.isView(group.perCycle?.mean) && ArrayBuffer.isView(group.patterns?.mean) && Array.isArray(group.features)) &&
+    result.groups.every(
+      group => ArrayBuffer.isView(group.perCycle?.mean) && ArrayBuffer.isView(group.patterns?.mean) && Array.isArray(group.features)
+    ) &&
     typeof result.timings?.totalMs === 'number' &&
     typeof result.memory?.mode === 'string'
   );
@@ -139,7 +141,10 @@ export function analysisToJSON(result: IAnalysisResult): unknown {
         features: group.features,
         perCycle: byFeature(f =>
           Object.fromEntries(
-            (Object.keys(group.perCycle) as Array<keyof IPerCycleFeatures>).map(key => [key, list(group.perCycle[key].subarray(f * C, (f + 1) * C))])
+            (Object.keys(group.perCycle) as Array<keyof IPerCycleFeatures>).map(key => [
+              key,
+              list(group.perCycle[key].subarray(f * C, (f + 1) * C))
+            ])
           )
         ),
         patterns: byFeature(f => ({
@@ -148,9 +153,16 @@ export function analysisToJSON(result: IAnalysisResult): unknown {
         })),
         rom: byFeature(f => ({ overall: list([group.romOverall[f]])[0], byCycle: list(group.perCycle.rom.subarray(f * C, (f + 1) * C)) })),
         summary: byFeature(f =>
-          Object.fromEntries((Object.keys(group.summary) as Array<keyof ISummaryStatistics>).map(key => [key, list([group.summary[key][f]])[0]]))
+          Object.fromEntries(
+            (Object.keys(group.summary) as Array<keyof ISummaryStatistics>).map(key => [key, list([group.summary[key][f]])[0]])
+          )
         ),
-        outliers: { threshold: group.outliers.threshold, cut: list([group.outliers.cut])[0], cycles: group.outliers.cycles, rmse: list(group.outliers.rmse) },
+        outliers: {
+          threshold: group.outliers.threshold,
+          cut: list([group.outliers.cut])[0],
+          cycles: group.outliers.cycles,
+          rmse: list(group.outliers.rmse)
+        },
         validation: { valid: Array.from(group.validation.valid, v => v === 1), reasons: Array.from(group.validation.reasons) },
         correlations: {
           features: Array.from({ length: F }, (_, a) => list(group.correlations.features.subarray(a * F, (a + 1) * F))),

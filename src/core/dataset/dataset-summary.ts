@@ -349,7 +349,11 @@ function buildBlocks(merged: IMergedKeyRuns, keys: IKeyColumns): ISubjectTaskBlo
       // Cycle starts by position (multiples of 150 in the block) vs by phase restarts.
       const offset = block.rows;
       const starts = new Set(run.phaseStarts.map(start => start + offset));
-      for (let position = Math.ceil(offset / POINTS_PER_CYCLE) * POINTS_PER_CYCLE; position < offset + run.rows; position += POINTS_PER_CYCLE) {
+      for (
+        let position = Math.ceil(offset / POINTS_PER_CYCLE) * POINTS_PER_CYCLE;
+        position < offset + run.rows;
+        position += POINTS_PER_CYCLE
+      ) {
         if (!starts.has(position)) {
           block.misalignedCycles += 1;
         }

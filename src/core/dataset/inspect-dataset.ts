@@ -5,12 +5,7 @@
 import type { SourceSpec } from '../io/byte-source';
 import type { IParquetFileInfo } from '../parquet/footer';
 import type { DecodePool } from '../worker/decode-service';
-import {
-  buildDatasetSummary,
-  findKeyColumns,
-  withNanCounts,
-  type IDatasetSummary
-} from './dataset-summary';
+import { buildDatasetSummary, findKeyColumns, withNanCounts, type IDatasetSummary } from './dataset-summary';
 import { mergeKeyRuns, type IKeyRunsPartial } from './key-runs';
 
 /** Options of `inspectDataset`. */

@@ -74,12 +74,7 @@ export class HttpRangeSource implements IByteSource {
     // Nothing held between requests.
   }
 
-  private static async request(
-    fetcher: typeof fetch,
-    url: string,
-    init: RequestInit,
-    name: string
-  ): Promise<Response> {
+  private static async request(fetcher: typeof fetch, url: string, init: RequestInit, name: string): Promise<Response> {
     let response: Response;
     try {
       response = await fetcher(url, { credentials: 'same-origin', cache: 'no-store', ...init });

@@ -23,7 +23,11 @@ export interface ICycleKernelBackend {
   /** RMSE of every cycle against a mean pattern `[feature][phase]`. */
   cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Float64Array>;
   /** Validation and correlations, where the backend computes them itself (the GPU). */
-  groupStatistics?(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<Pick<IGroupStatistics, 'validation' | 'correlations'>>;
+  groupStatistics?(
+    tensor: ICycleTensor,
+    options: IKernelOptions,
+    phaseCorrelations: boolean
+  ): Promise<Pick<IGroupStatistics, 'validation' | 'correlations'>>;
   /** The device, for a GPU backend (e.g. "nvidia hopper NVIDIA H100"). */
   readonly adapter?: string;
 }
@@ -132,7 +136,6 @@ export function subTensor(tensor: ICycleTensor, from: number, to: number): ICycl
   }
   return { features: tensor.features, cycles: n, data };
 }
-
 
 /**
  * The backend for a request, and why another one serves it when the one asked for cannot.

@@ -63,13 +63,19 @@ export function planCycles(summary: IDatasetSummary, selection: ISelection): ICy
     : summary.variables.filter(variable => variable.standard && variable.locohubFeature).map(variable => variable.name);
   const unknownFeatures = features.filter(name => !known.has(name));
   if (unknownFeatures.length) {
-    throw new LocolensError('missing-columns', `${summary.file.name}: no variable ${unknownFeatures.map(n => JSON.stringify(n)).join(', ')}`);
+    throw new LocolensError(
+      'missing-columns',
+      `${summary.file.name}: no variable ${unknownFeatures.map(n => JSON.stringify(n)).join(', ')}`
+    );
   }
   if (features.length === 0) {
     throw new LocolensError('missing-columns', `${summary.file.name}: no variables to analyse`);
   }
   if (selection.task && !summary.tasks.some(task => task.task === selection.task)) {
-    throw new LocolensError('bad-argument', `${summary.file.name}: no task ${JSON.stringify(selection.task)} (tasks: ${summary.tasks.map(t => t.task).join(', ')})`);
+    throw new LocolensError(
+      'bad-argument',
+      `${summary.file.name}: no task ${JSON.stringify(selection.task)} (tasks: ${summary.tasks.map(t => t.task).join(', ')})`
+    );
   }
   const subjects = selection.subjects?.length ? selection.subjects : undefined;
   for (const subject of subjects ?? []) {

@@ -97,7 +97,10 @@ export class PerformanceMonitor {
       peak: { rssBytes: peak('rssBytes'), heapUsedBytes: peak('heapUsedBytes'), externalBytes: peak('externalBytes') },
       cpu:
         last?.cpuUserMs !== undefined && first?.cpuUserMs !== undefined
-          ? { userMs: Math.round(last.cpuUserMs - first.cpuUserMs), systemMs: Math.round((last.cpuSystemMs ?? 0) - (first.cpuSystemMs ?? 0)) }
+          ? {
+              userMs: Math.round(last.cpuUserMs - first.cpuUserMs),
+              systemMs: Math.round((last.cpuSystemMs ?? 0) - (first.cpuSystemMs ?? 0))
+            }
           : undefined,
       result
     };

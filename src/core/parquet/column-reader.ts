@@ -75,10 +75,7 @@ export class ParquetColumnReader {
       if (error instanceof LocolensError) {
         throw error;
       }
-      throw new LocolensError(
-        'corrupt-parquet',
-        `${this.source.name}: row group ${rowGroup} cannot be decoded (${describe(error)})`
-      );
+      throw new LocolensError('corrupt-parquet', `${this.source.name}: row group ${rowGroup} cannot be decoded (${describe(error)})`);
     }
     for (const name of columns) {
       const vector = table.getChild(name);
@@ -161,11 +158,7 @@ function isValid(chunk: Data, i: number): boolean {
   return ((bitmap[bit >> 3] >> (bit & 7)) & 1) === 1;
 }
 
-function floatColumn<T extends Float32Array | Float64Array>(
-  chunks: Data[],
-  out: T,
-  kind: 'float32' | 'float64'
-): ColumnData {
+function floatColumn<T extends Float32Array | Float64Array>(chunks: Data[], out: T, kind: 'float32' | 'float64'): ColumnData {
   let row = 0;
   let nulls = 0;
   for (const chunk of chunks) {

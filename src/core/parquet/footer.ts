@@ -90,10 +90,7 @@ export async function readParquetFooter(source: IByteSource): Promise<IParquetFi
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     if (/footer != PAR1/.test(text)) {
-      throw new LocolensError(
-        'corrupt-parquet',
-        `${source.name}: the parquet footer is missing; the file is truncated or damaged`
-      );
+      throw new LocolensError('corrupt-parquet', `${source.name}: the parquet footer is missing; the file is truncated or damaged`);
     }
     throw new LocolensError('corrupt-parquet', `${source.name}: the parquet footer cannot be read (${text})`);
   }
@@ -187,7 +184,10 @@ function hashFooter(metadata: FileMetaData): string {
       metadata.num_rows,
       metadata.created_by,
       metadata.schema.map(element => [element.name, element.type, element.repetition_type]),
-      metadata.row_groups.map(group => [group.num_rows, group.columns.map(chunk => [chunk.file_offset, chunk.meta_data?.total_compressed_size, chunk.meta_data?.data_page_offset])]),
+      metadata.row_groups.map(group => [
+        group.num_rows,
+        group.columns.map(chunk => [chunk.file_offset, chunk.meta_data?.total_compressed_size, chunk.meta_data?.data_page_offset])
+      ]),
       (metadata.key_value_metadata ?? []).map(entry => [entry.key, entry.value])
     ],
     (_, value) => (typeof value === 'bigint' ? value.toString() : value)

@@ -118,7 +118,9 @@ export class WorkerPool<TApi = unknown> {
 
   /** Start every worker now (e.g. in an idle moment, before the first analysis). */
   warm<T>(task: (api: Remote<TApi>) => Promise<Envelope<T>>): Promise<Array<ITaskResult<T>>> {
-    return Promise.all(Array.from({ length: this.size }, (_, slot) => this.run(task, { on: { slot, generation: this.slots[slot]?.generation ?? 0 } })));
+    return Promise.all(
+      Array.from({ length: this.size }, (_, slot) => this.run(task, { on: { slot, generation: this.slots[slot]?.generation ?? 0 } }))
+    );
   }
 
   /** Run `task` once on every started worker (e.g. to drop a job's state); failures are ignored. */
@@ -146,7 +148,7 @@ export class WorkerPool<TApi = unknown> {
   }
 
   private pump(): void {
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length;) {
       const queued = this.queue[i];
       let index: number;
       if (queued.on) {

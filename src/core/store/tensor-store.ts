@@ -226,7 +226,9 @@ export class TensorStore {
   }
 
   private async call(operation: StoreOperation, transferables: ArrayBuffer[] = []): Promise<StoreAnswer> {
-    const { value } = await this.pool.run(api => api.store(this.root, transferables.length ? transfer(operation, transferables) : operation));
+    const { value } = await this.pool.run(api =>
+      api.store(this.root, transferables.length ? transfer(operation, transferables) : operation)
+    );
     return value;
   }
 }

@@ -20,11 +20,14 @@ registerParquetWasmLoader(async () => {
   return wasm;
 });
 
-const service = new DecodeService(async spec => {
-  if (spec.kind !== 'http') {
-    throw new LocolensError('bad-argument', 'browser workers read files over HTTP only');
-  }
-  return HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers });
-}, root => new OpfsChunkFiles(root));
+const service = new DecodeService(
+  async spec => {
+    if (spec.kind !== 'http') {
+      throw new LocolensError('bad-argument', 'browser workers read files over HTTP only');
+    }
+    return HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers });
+  },
+  root => new OpfsChunkFiles(root)
+);
 
 expose(service);

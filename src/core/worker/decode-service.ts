@@ -20,7 +20,13 @@ import { readParquetFooter, type IParquetFileInfo } from '../parquet/footer';
 import { keyRunsOfBatch, type IKeyColumns, type IKeyRunsPartial } from '../dataset/key-runs';
 import { cycleRmse, patternPartial, perCycleFeatures } from '../kernels/reference';
 import { loadWasmKernels } from '../kernels/wasm/wasm-kernels';
-import { chunkStatistics, groupStatistics, type IChunkStatistics, type IGroupStatistics, type StatisticsPart } from '../kernels/group-statistics';
+import {
+  chunkStatistics,
+  groupStatistics,
+  type IChunkStatistics,
+  type IGroupStatistics,
+  type StatisticsPart
+} from '../kernels/group-statistics';
 import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 import { AnalysisJobs } from '../analysis/job';
@@ -33,7 +39,6 @@ export type { Envelope, IIoCount } from '../errors';
 
 /** The pool of decode workers. */
 export type DecodePool = WorkerPool<IDecodeService>;
-
 
 /** The API a decode worker exposes. */
 export interface IDecodeService {
@@ -65,13 +70,34 @@ export interface IDecodeService {
   /** Load this worker's wasm modules (parquet-wasm and the kernels) ahead of the first job. */
   warm(): Promise<Envelope<null>>;
   /** Decode one row group of a job and run the kernels on its whole cycles (see ../analysis/job.ts). */
-  jobRowGroup(job: string, spec: SourceSpec, rowGroup: number, features: string[], blocks: IJobBlock[], options: IJobOptions): Promise<Envelope<IRowGroupAnswer>>;
+  jobRowGroup(
+    job: string,
+    spec: SourceSpec,
+    rowGroup: number,
+    features: string[],
+    blocks: IJobBlock[],
+    options: IJobOptions
+  ): Promise<Envelope<IRowGroupAnswer>>;
   /** The kernels on a (transferred) chunk of a job: cycles carried over row-group boundaries. */
   jobChunk(job: string, block: IJobBlock, firstCycle: number, tensor: ICycleTensor, options: IJobOptions): Promise<Envelope<IChunkResult>>;
   /** The kernels on a chunk of a stored block, read from this worker's store files. */
-  jobStoredChunk(job: string, block: IJobBlock, firstCycle: number, cycles: number, name: string, features: string[], options: IJobOptions): Promise<Envelope<IChunkResult>>;
+  jobStoredChunk(
+    job: string,
+    block: IJobBlock,
+    firstCycle: number,
+    cycles: number,
+    name: string,
+    features: string[],
+    options: IJobOptions
+  ): Promise<Envelope<IChunkResult>>;
   /** One finish round of some of a job's groups (one answer per group, in order). */
-  jobRounds(job: string, groups: number[], features: number, requests: IGroupRoundRequest[], options: IJobOptions): Promise<Envelope<IGroupRoundAnswer[]>>;
+  jobRounds(
+    job: string,
+    groups: number[],
+    features: number,
+    requests: IGroupRoundRequest[],
+    options: IJobOptions
+  ): Promise<Envelope<IGroupRoundAnswer[]>>;
   /** Drop what this worker holds of a job. */
   jobRelease(job: string): Promise<Envelope<null>>;
 }
@@ -89,8 +115,27 @@ function chunkBuffers(chunk: IChunkResult): ArrayBuffer[] {
 
 /** The buffers of a round's answer, transferred. */
 function roundBuffers({ counts, partial, moments, parts, nan, rmse, quantiles }: IGroupRoundAnswer): ArrayBuffer[] {
-  const partArrays = (parts ?? []).flatMap(part => [part.partial.count, part.partial.mean, part.partial.m2, part.partial.nan, part.moments.features, part.moments.phases]);
-  return [counts, partial?.count, partial?.mean, partial?.m2, partial?.nan, moments?.features, moments?.phases, nan, quantiles, ...partArrays, ...(rmse ?? []).map(part => part.values)]
+  const partArrays = (parts ?? []).flatMap(part => [
+    part.partial.count,
+    part.partial.mean,
+    part.partial.m2,
+    part.partial.nan,
+    part.moments.features,
+    part.moments.phases
+  ]);
+  return [
+    counts,
+    partial?.count,
+    partial?.mean,
+    partial?.m2,
+    partial?.nan,
+    moments?.features,
+    moments?.phases,
+    nan,
+    quantiles,
+    ...partArrays,
+    ...(rmse ?? []).map(part => part.values)
+  ]
     .filter((array): array is NonNullable<typeof array> => !!array)
     .map(array => array.buffer as ArrayBuffer);
 }
@@ -134,7 +179,14 @@ export class DecodeService implements IDecodeService {
     });
   }
 
-  async jobRowGroup(job: string, spec: SourceSpec, rowGroup: number, features: string[], blocks: IJobBlock[], options: IJobOptions): Promise<Envelope<IRowGroupAnswer>> {
+  async jobRowGroup(
+    job: string,
+    spec: SourceSpec,
+    rowGroup: number,
+    features: string[],
+    blocks: IJobBlock[],
+    options: IJobOptions
+  ): Promise<Envelope<IRowGroupAnswer>> {
     const envelope = await this.call(spec, async file => {
       const started = performance.now();
       const batch = await (await this.reader(file)).readRowGroup(rowGroup, features);
@@ -151,17 +203,37 @@ export class DecodeService implements IDecodeService {
     return transfer(envelope, buffers);
   }
 
-  async jobChunk(job: string, block: IJobBlock, firstCycle: number, tensor: ICycleTensor, options: IJobOptions): Promise<Envelope<IChunkResult>> {
+  async jobChunk(
+    job: string,
+    block: IJobBlock,
+    firstCycle: number,
+    tensor: ICycleTensor,
+    options: IJobOptions
+  ): Promise<Envelope<IChunkResult>> {
     const envelope = await this.compute(() => this.jobs.chunk(job, block, firstCycle, tensor, options));
     return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
   }
 
-  async jobStoredChunk(job: string, block: IJobBlock, firstCycle: number, cycles: number, name: string, features: string[], options: IJobOptions): Promise<Envelope<IChunkResult>> {
+  async jobStoredChunk(
+    job: string,
+    block: IJobBlock,
+    firstCycle: number,
+    cycles: number,
+    name: string,
+    features: string[],
+    options: IJobOptions
+  ): Promise<Envelope<IChunkResult>> {
     const envelope = await this.compute(() => this.jobs.storedChunk(job, block, firstCycle, cycles, name, features, options));
     return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
   }
 
-  async jobRounds(job: string, groups: number[], features: number, requests: IGroupRoundRequest[], options: IJobOptions): Promise<Envelope<IGroupRoundAnswer[]>> {
+  async jobRounds(
+    job: string,
+    groups: number[],
+    features: number,
+    requests: IGroupRoundRequest[],
+    options: IJobOptions
+  ): Promise<Envelope<IGroupRoundAnswer[]>> {
     const envelope = await this.compute(async () => {
       const answers: IGroupRoundAnswer[] = [];
       for (let i = 0; i < groups.length; i++) {
@@ -235,7 +307,9 @@ export class DecodeService implements IDecodeService {
       return envelope;
     }
     const { perCycle, partial } = envelope.value;
-    const buffers = [...Object.values(perCycle), partial.count, partial.mean, partial.m2, partial.nan].map(array => array.buffer as ArrayBuffer);
+    const buffers = [...Object.values(perCycle), partial.count, partial.mean, partial.m2, partial.nan].map(
+      array => array.buffer as ArrayBuffer
+    );
     return transfer(envelope, buffers);
   }
 

@@ -14,12 +14,15 @@ import { DecodeService } from './decode-service';
 
 useNodeParquetWasm();
 
-const service = new DecodeService(async spec => {
-  if (spec.kind !== 'file') {
-    throw new LocolensError('bad-argument', 'Node workers read local files only');
-  }
-  return NodeFileSource.open(spec.path);
-}, root => new NodeChunkFiles(root));
+const service = new DecodeService(
+  async spec => {
+    if (spec.kind !== 'file') {
+      throw new LocolensError('bad-argument', 'Node workers read local files only');
+    }
+    return NodeFileSource.open(spec.path);
+  },
+  root => new NodeChunkFiles(root)
+);
 
 if (!parentPort) {
   throw new Error('node-decode-worker must run in a worker thread');

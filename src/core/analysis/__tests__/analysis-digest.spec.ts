@@ -23,8 +23,17 @@ describe('analysisDigest', () => {
   it('counts groups, cycles and outliers, and sums the finite patterns, per-cycle means and correlations', () => {
     const digest = analysisDigest(result);
     const group = result.groups[0];
-    expect(digest).toMatchObject({ groups: result.groups.length, cycles: group.cycles, outliers: group.outliers.cycles.length, backend: 'wasm', cached: false });
-    const sum = (values: Float64Array) => Array.from(values).filter(Number.isFinite).reduce((a, b) => a + b, 0);
+    expect(digest).toMatchObject({
+      groups: result.groups.length,
+      cycles: group.cycles,
+      outliers: group.outliers.cycles.length,
+      backend: 'wasm',
+      cached: false
+    });
+    const sum = (values: Float64Array) =>
+      Array.from(values)
+        .filter(Number.isFinite)
+        .reduce((a, b) => a + b, 0);
     expect(digest.patternSum).toBeCloseTo(sum(group.patterns.mean), 9);
     expect(digest.perCycleMeanSum).toBeCloseTo(sum(group.perCycle.mean), 9);
     expect(digest.correlationSum).toBeCloseTo(sum(group.correlations.features), 9);

@@ -35,23 +35,46 @@ const RELATIVE = 1e-5;
 type Run = BackendName | `${BackendName} streamed`;
 const BACKENDS: Run[] = ['reference', 'wasm', 'workers', 'webgpu', 'wasm streamed', 'workers streamed', 'webgpu streamed'];
 const STREAM_BUDGET = 60_000;
-const FEW = ['hip_flexion_angle_ipsi_rad', 'knee_flexion_velocity_ipsi_rad_s', 'ankle_dorsiflexion_moment_ipsi_Nm_kg', 'grf_vertical_ipsi_BW'];
+const FEW = [
+  'hip_flexion_angle_ipsi_rad',
+  'knee_flexion_velocity_ipsi_rad_s',
+  'ankle_dorsiflexion_moment_ipsi_Nm_kg',
+  'grf_vertical_ipsi_BW'
+];
 
 const CASES: IKernelCase[] = [
   // Row groups of 1000 rows (cycles straddle them), plain strings, float64 columns, nulls, outliers.
   { id: 'multi_rowgroup: every task, all subjects, ddof 0', file: 'multi_rowgroup.parquet', ddof: 0 },
   { id: 'multi_rowgroup: 2 subjects, ddof 1', file: 'multi_rowgroup.parquet', subjects: ['UM21_AB01', 'UM21_AB02'], ddof: 1 },
-  { id: 'multi_rowgroup: incline, nan ignore, k 1.5', file: 'multi_rowgroup.parquet', task: 'incline_walking', nan: 'ignore', threshold: 1.5 },
+  {
+    id: 'multi_rowgroup: incline, nan ignore, k 1.5',
+    file: 'multi_rowgroup.parquet',
+    task: 'incline_walking',
+    nan: 'ignore',
+    threshold: 1.5
+  },
   // Dictionary-encoded strings, float32.
   { id: 'dictionary_strings: decline, all subjects', file: 'dictionary_strings.parquet', task: 'decline_walking' },
   { id: 'dictionary_strings: 1 subject, ddof 1', file: 'dictionary_strings.parquet', subjects: ['UM21_AB03'], ddof: 1, features: FEW },
   // NaN values and nulls.
   { id: 'with_nans: propagate, ddof 0', file: 'with_nans.parquet', nan: 'propagate' },
   { id: 'with_nans: ignore, ddof 1', file: 'with_nans.parquet', nan: 'ignore', ddof: 1 },
-  { id: 'with_nans: 1 subject × stair_ascent, ignore', file: 'with_nans.parquet', subjects: ['UM21_AB02'], task: 'stair_ascent', nan: 'ignore' },
+  {
+    id: 'with_nans: 1 subject × stair_ascent, ignore',
+    file: 'with_nans.parquet',
+    subjects: ['UM21_AB02'],
+    task: 'stair_ascent',
+    nan: 'ignore'
+  },
   // A subject × task of exactly one cycle.
   { id: 'one_cycle: subject with 1 and 5 cycles, ddof 1', file: 'one_cycle.parquet', subjects: ['UM21_AB01'], ddof: 1 },
-  { id: 'one_cycle: the 1-cycle block, ddof 0', file: 'one_cycle.parquet', subjects: ['UM21_AB01'], task: 'incline_walking', features: FEW },
+  {
+    id: 'one_cycle: the 1-cycle block, ddof 0',
+    file: 'one_cycle.parquet',
+    subjects: ['UM21_AB01'],
+    task: 'incline_walking',
+    features: FEW
+  },
   { id: 'one_cycle: incline, all subjects (1+5+5 cycles)', file: 'one_cycle.parquet', task: 'incline_walking', ddof: 1, features: FEW },
   // 320 cycles in one task (the workers backend splits them).
   { id: 'many_cycles: ddof 0, k 2', file: 'many_cycles.parquet' },
@@ -177,12 +200,16 @@ function compareGroup(
     diff.add(`${label} validation.valid: ${JSON.stringify(valid)}, expected ${JSON.stringify(expected.validation.valid)}`);
   }
   if (JSON.stringify(Array.from(actual.validation.reasons)) !== JSON.stringify(expected.validation.reasons)) {
-    diff.add(`${label} validation.reasons: ${JSON.stringify(Array.from(actual.validation.reasons))}, expected ${JSON.stringify(expected.validation.reasons)}`);
+    diff.add(
+      `${label} validation.reasons: ${JSON.stringify(Array.from(actual.validation.reasons))}, expected ${JSON.stringify(expected.validation.reasons)}`
+    );
   }
   diff.check(`${label} correlations.features`, actual.correlations.features, expected.correlations.features, unit);
   if (expected.correlations.phases === null || actual.correlations.phases === null) {
     if (expected.correlations.phases !== actual.correlations.phases) {
-      diff.add(`${label} correlations.phases: ${actual.correlations.phases === null ? 'null' : 'present'}, expected ${expected.correlations.phases === null ? 'null' : 'present'}`);
+      diff.add(
+        `${label} correlations.phases: ${actual.correlations.phases === null ? 'null' : 'present'}, expected ${expected.correlations.phases === null ? 'null' : 'present'}`
+      );
     }
   } else {
     diff.check(`${label} correlations.phases`, actual.correlations.phases, expected.correlations.phases, unit);
@@ -268,7 +295,14 @@ describe.each(CASES)('$id', c => {
       expect(groupKeys(other!.groups)).toEqual(groupKeys(reference!.groups));
       other!.groups.forEach((group, g) => {
         const scale = expected.groups[g].scale;
-        compareGroup(diff, `${backend} vs reference ${group.task}`, group, asGolden(reference!.groups[g], scale), scale, c.nan ?? 'propagate');
+        compareGroup(
+          diff,
+          `${backend} vs reference ${group.task}`,
+          group,
+          asGolden(reference!.groups[g], scale),
+          scale,
+          c.nan ?? 'propagate'
+        );
       });
     }
     expect(diff.report).toEqual([]);

@@ -22,7 +22,10 @@ const KEY: ICacheKey = {
 
 const isNumbers = (value: unknown): value is { n: number; data: Float64Array } =>
   // Stored values come back through structured clone, from another realm in jest: no instanceof.
-  !!value && typeof value === 'object' && typeof (value as { n: unknown }).n === 'number' && Object.prototype.toString.call((value as { data: unknown }).data) === '[object Float64Array]';
+  !!value &&
+  typeof value === 'object' &&
+  typeof (value as { n: unknown }).n === 'number' &&
+  Object.prototype.toString.call((value as { data: unknown }).data) === '[object Float64Array]';
 
 let database = 0;
 function cache(maxBytes = 1e6): ResultCache {
@@ -96,7 +99,14 @@ describe('ResultCache', () => {
         db.createObjectStore('entries', { keyPath: 'key' }).createIndex('lastUsed', 'lastUsed');
       }
     });
-    await old.put('entries', { key: cacheKey(KEY), value: { n: 9, data: new Float64Array(1) }, bytes: 8, lastUsed: 1, created: 1, version: KEY.version });
+    await old.put('entries', {
+      key: cacheKey(KEY),
+      value: { n: 9, data: new Float64Array(1) },
+      bytes: 8,
+      lastUsed: 1,
+      created: 1,
+      version: KEY.version
+    });
     old.close();
     const c = new ResultCache(1e6, name);
     expect((await c.getOrCompute(KEY, async () => ({ n: 1, data: new Float64Array(1) }), isNumbers)).value.n).toBe(1);
@@ -115,7 +125,11 @@ describe('ResultCache', () => {
     delete (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     try {
       const c = new ResultCache(1e6, 'locolens-none');
-      const result = await c.getOrCompute(KEY, async () => 'computed', (v): v is string => typeof v === 'string');
+      const result = await c.getOrCompute(
+        KEY,
+        async () => 'computed',
+        (v): v is string => typeof v === 'string'
+      );
       expect(result).toEqual({ value: 'computed', hit: false });
       expect((await c.stats()).disabled).toBe('IndexedDB is not available here');
     } finally {

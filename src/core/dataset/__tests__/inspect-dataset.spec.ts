@@ -73,7 +73,11 @@ describe('inspectDataset on the fixtures', () => {
     expect(Object.values(expected.nan_counts).some(count => count > 0)).toBe(true);
     expect(Object.values(expected.null_counts).some(count => count > 0)).toBe(true);
     const findings = summary.findings.filter(finding => finding.code === 'missing-values').map(finding => finding.column);
-    expect(findings.sort()).toEqual(Object.keys(truth).filter(name => truth[name] > 0).sort());
+    expect(findings.sort()).toEqual(
+      Object.keys(truth)
+        .filter(name => truth[name] > 0)
+        .sort()
+    );
   });
 
   it('reads a small fraction of a multi-row-group file for a summary', async () => {
@@ -101,7 +105,12 @@ describe('inspectDataset on bad input', () => {
   it('reports a file without subject, task and phase as not conforming, with its columns', async () => {
     const summary = await inspectDataset(pool, { kind: 'file', path: fixture('no_required_columns.parquet') });
     expect(summary.status).toBe('does-not-conform');
-    expect(summary.findings.filter(f => f.severity === 'error').map(f => f.code).sort()).toEqual(['missing-phase', 'missing-subject', 'missing-task']);
+    expect(
+      summary.findings
+        .filter(f => f.severity === 'error')
+        .map(f => f.code)
+        .sort()
+    ).toEqual(['missing-phase', 'missing-subject', 'missing-task']);
     expect(summary.columns.map(c => c.name)).toEqual(files['no_required_columns.parquet'].columns);
     expect(summary.blocks).toEqual([]);
   });

@@ -79,7 +79,10 @@ describe('key runs across row groups', () => {
 
   it('reports a block that is not a multiple of 150 and misaligned cycles', () => {
     const bad = [...cycles('S1', 'walk', 2), ...cycles('S1', 'walk', 1, 149), ...cycles('S2', 'walk', 2)];
-    const merged = mergeKeyRuns([keyRunsOfBatch(batch(0, 0, bad.slice(0, 200)), keys), keyRunsOfBatch(batch(1, 200, bad.slice(200)), keys)], true);
+    const merged = mergeKeyRuns(
+      [keyRunsOfBatch(batch(0, 0, bad.slice(0, 200)), keys), keyRunsOfBatch(batch(1, 200, bad.slice(200)), keys)],
+      true
+    );
     const summary = summarize(merged, bad.length);
     const s1 = summary.blocks.find(block => block.subject === 'S1')!;
     expect([s1.rows, s1.cycles, s1.remainderRows, s1.misalignedCycles]).toEqual([449, 2, 149, 0]);

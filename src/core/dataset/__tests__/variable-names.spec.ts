@@ -3,13 +3,25 @@ import { isLocoHubFeature, parseVariableName, suggestStandardName } from '../var
 describe('parseVariableName', () => {
   it.each([
     ['knee_flexion_angle_ipsi_rad', { body: 'knee', family: 'joint', motion: 'flexion', measurement: 'angle', side: 'ipsi', unit: 'rad' }],
-    ['hip_flexion_velocity_contra_rad_s', { body: 'hip', family: 'joint', motion: 'flexion', measurement: 'velocity', side: 'contra', unit: 'rad_s' }],
-    ['ankle_dorsiflexion_moment_ipsi_Nm_kg', { body: 'ankle', family: 'joint', motion: 'dorsiflexion', measurement: 'moment', side: 'ipsi', unit: 'Nm_kg' }],
+    [
+      'hip_flexion_velocity_contra_rad_s',
+      { body: 'hip', family: 'joint', motion: 'flexion', measurement: 'velocity', side: 'contra', unit: 'rad_s' }
+    ],
+    [
+      'ankle_dorsiflexion_moment_ipsi_Nm_kg',
+      { body: 'ankle', family: 'joint', motion: 'dorsiflexion', measurement: 'moment', side: 'ipsi', unit: 'Nm_kg' }
+    ],
     ['pelvis_sagittal_angle_rad', { body: 'pelvis', family: 'segment', motion: 'sagittal', measurement: 'angle', side: null, unit: 'rad' }],
-    ['thigh_sagittal_angle_contra_rad', { body: 'thigh', family: 'segment', motion: 'sagittal', measurement: 'angle', side: 'contra', unit: 'rad' }],
+    [
+      'thigh_sagittal_angle_contra_rad',
+      { body: 'thigh', family: 'segment', motion: 'sagittal', measurement: 'angle', side: 'contra', unit: 'rad' }
+    ],
     ['grf_vertical_ipsi_BW', { body: 'grf', family: 'force', motion: 'vertical', measurement: 'force', side: 'ipsi', unit: 'BW' }],
     ['cop_anterior_contra_m', { body: 'cop', family: 'pressure', motion: 'anterior', measurement: 'position', side: 'contra', unit: 'm' }],
-    ['knee_flexion_acceleration_ipsi_rad_s2', { body: 'knee', family: 'joint', motion: 'flexion', measurement: 'acceleration', side: 'ipsi', unit: 'rad_s2' }]
+    [
+      'knee_flexion_acceleration_ipsi_rad_s2',
+      { body: 'knee', family: 'joint', motion: 'flexion', measurement: 'acceleration', side: 'ipsi', unit: 'rad_s2' }
+    ]
   ])('parses %s', (name, parts) => {
     expect(parseVariableName(name)).toEqual({ ok: true, parts });
   });

@@ -273,7 +273,23 @@ export class WasmKernels {
       const cyc = f * C * 8;
       const cell = f * PHASES * 8;
       const data = base + f * C * PHASES * 4;
-      exports.perCycleAndPatterns(data, 1, C, options.ddof, ignore, outs[0] + cyc, outs[1] + cyc, outs[2] + cyc, outs[3] + cyc, outs[4] + cyc, outs[5] + cyc, pCount + cell, pMean + cell, pM2 + cell, at(layout.nan) + f * PHASES);
+      exports.perCycleAndPatterns(
+        data,
+        1,
+        C,
+        options.ddof,
+        ignore,
+        outs[0] + cyc,
+        outs[1] + cyc,
+        outs[2] + cyc,
+        outs[3] + cyc,
+        outs[4] + cyc,
+        outs[5] + cyc,
+        pCount + cell,
+        pMean + cell,
+        pM2 + cell,
+        at(layout.nan) + f * PHASES
+      );
       const { kind, limit } = validationKind(tensor.features[f]);
       exports.validateFeature(data, C, kind, limit, at(layout.reasons));
     }
@@ -287,7 +303,13 @@ export class WasmKernels {
       rom: f64(outs[4], size),
       peakTiming: f64(outs[5], size)
     };
-    const partial: IPatternPartial = { features: F, count: f64(pCount, cells), mean: f64(pMean, cells), m2: f64(pM2, cells), nan: new Uint8Array(buffer, at(layout.nan), cells).slice() };
+    const partial: IPatternPartial = {
+      features: F,
+      count: f64(pCount, cells),
+      mean: f64(pMean, cells),
+      m2: f64(pM2, cells),
+      nan: new Uint8Array(buffer, at(layout.nan), cells).slice()
+    };
     const reasons = new Uint8Array(buffer, at(layout.reasons), C).slice();
     let moments: ICoMoments;
     if (C === 0) {

@@ -23,7 +23,10 @@ export function describeAdapter(adapter: GPUAdapter): string {
 /** Software adapters: correct but slow (CI runs its correctness tests on them). */
 export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   const text = describeAdapter(adapter).toLowerCase();
-  return (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software/.test(text);
+  return (
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    /swiftshader|llvmpipe|lavapipe|software/.test(text)
+  );
 }
 
 /**
@@ -58,7 +61,10 @@ async function openKernels(limits: Partial<IGpuLimits>): Promise<GpuKernels> {
     throw new GpuKernelError('no WebGPU adapter was found');
   }
   const description = describeAdapter(adapter);
-  if (/\bnull\b/i.test(description) || adapter.info.vendor === '' && adapter.info.architecture === '' && adapter.info.description === '') {
+  if (
+    /\bnull\b/i.test(description) ||
+    (adapter.info.vendor === '' && adapter.info.architecture === '' && adapter.info.description === '')
+  ) {
     throw new GpuKernelError(`refusing the placeholder adapter "${description}" (its results are not computed)`);
   }
   let device: GPUDevice;

@@ -149,7 +149,10 @@ export class GpuKernels {
   }
 
   /** Per-cycle features of every cycle and the pattern moments over all cycles. */
-  async perCycleAndPatterns(tensor: ICycleTensor, options: IKernelOptions): Promise<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }> {
+  async perCycleAndPatterns(
+    tensor: ICycleTensor,
+    options: IKernelOptions
+  ): Promise<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }> {
     const F = tensor.features.length;
     const C = tensor.cycles;
     const perCycle = emptyPerCycleFeatures(F * C);
@@ -162,16 +165,24 @@ export class GpuKernels {
       // One workgroup per tile of PER_CYCLE_TILE cycles: invocations = workgroups × WORKGROUP_SIZE.
       const tiles = F * Math.ceil(n / PER_CYCLE_TILE);
       outputs.push(
-        this.encode('perCycle', tiles * WORKGROUP_SIZE, [F, n, options.nan === 'ignore' ? 1 : 0, options.ddof], chunk, [], total * 6 * 4, data => {
-          const values = new Float32Array(data);
-          for (let k = 0; k < keys.length; k++) {
-            const target = perCycle[keys[k]];
-            for (let f = 0; f < F; f++) {
-              // A native float32 → float64 copy of the chunk's cycles of one feature.
-              target.set(values.subarray(k * total + f * n, k * total + (f + 1) * n), f * C + chunk.from);
+        this.encode(
+          'perCycle',
+          tiles * WORKGROUP_SIZE,
+          [F, n, options.nan === 'ignore' ? 1 : 0, options.ddof],
+          chunk,
+          [],
+          total * 6 * 4,
+          data => {
+            const values = new Float32Array(data);
+            for (let k = 0; k < keys.length; k++) {
+              const target = perCycle[keys[k]];
+              for (let f = 0; f < F; f++) {
+                // A native float32 → float64 copy of the chunk's cycles of one feature.
+                target.set(values.subarray(k * total + f * n, k * total + (f + 1) * n), f * C + chunk.from);
+              }
             }
           }
-        })
+        )
       );
       // Pattern moments per chunk of cycles.
       const chunks = Math.ceil(n / PATTERN_CHUNK_CYCLES);
@@ -238,7 +249,11 @@ export class GpuKernels {
    * Validation flags and correlations on the GPU. ROM overall and the summary statistics
    * (quantiles need a sort) stay on the CPU: `groupStatistics(..., ['summary'])`.
    */
-  async groupStatistics(tensor: ICycleTensor, options: IKernelOptions, phaseCorrelations: boolean): Promise<Pick<IGroupStatistics, 'validation' | 'correlations'>> {
+  async groupStatistics(
+    tensor: ICycleTensor,
+    options: IKernelOptions,
+    phaseCorrelations: boolean
+  ): Promise<Pick<IGroupStatistics, 'validation' | 'correlations'>> {
     const F = tensor.features.length;
     const C = tensor.cycles;
     const reasons = new Uint8Array(C);
@@ -255,14 +270,23 @@ export class GpuKernels {
     try {
       await this.run(tensor, (chunk, n) => {
         const outputs: IOutput[] = [
-          this.encode('validation', F * n, [F, n], chunk, [kindBuffer], F * n * 4, data => {
-            const flags = new Uint32Array(data);
-            for (let f = 0; f < F; f++) {
-              for (let c = 0; c < n; c++) {
-                reasons[chunk.from + c] |= flags[f * n + c];
+          this.encode(
+            'validation',
+            F * n,
+            [F, n],
+            chunk,
+            [kindBuffer],
+            F * n * 4,
+            data => {
+              const flags = new Uint32Array(data);
+              for (let f = 0; f < F; f++) {
+                for (let c = 0; c < n; c++) {
+                  reasons[chunk.from + c] |= flags[f * n + c];
+                }
               }
-            }
-          }, limits)
+            },
+            limits
+          )
         ];
         const rows = n * PHASES;
         const sampleChunks = Math.ceil(rows / COMOMENT_CHUNK_SAMPLES);
@@ -317,7 +341,9 @@ export class GpuKernels {
     const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
     const perChunk = Math.floor(limit / bytesPerCycle);
     if (perChunk < 1) {
-      throw new GpuKernelError(`one cycle of ${tensor.features.length} features (${bytesPerCycle} bytes) exceeds the device's buffer limit (${limit} bytes)`);
+      throw new GpuKernelError(
+        `one cycle of ${tensor.features.length} features (${bytesPerCycle} bytes) exceeds the device's buffer limit (${limit} bytes)`
+      );
     }
     const ranges: Array<[number, number]> = [];
     for (let from = 0; from < tensor.cycles; from += perChunk) {
@@ -366,7 +392,9 @@ export class GpuKernels {
     if (failure) {
       outputs.forEach(output => output.buffer.destroy());
       staging.forEach(buffer => buffer.destroy());
-      throw new GpuKernelError(`WebGPU ${failure === validation ? 'validation' : 'out-of-memory'} error: ${failure.message.split('\n')[0]}`);
+      throw new GpuKernelError(
+        `WebGPU ${failure === validation ? 'validation' : 'out-of-memory'} error: ${failure.message.split('\n')[0]}`
+      );
     }
     const submitted = performance.now();
     try {
@@ -404,7 +432,11 @@ export class GpuKernels {
     const C = tensor.cycles;
     const chunks = this.chunkRanges(tensor).map(([from, to]) => {
       const n = to - from;
-      const buffer = this.device.createBuffer({ label: 'locolens tensor', size: F * n * PHASES * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const buffer = this.device.createBuffer({
+        label: 'locolens tensor',
+        size: F * n * PHASES * 4,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST
+      });
       if (from === 0 && to === C) {
         this.device.queue.writeBuffer(buffer, 0, tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
       } else {
@@ -427,7 +459,10 @@ export class GpuKernels {
   }
 
   private storage(values: Float32Array | Uint32Array): GPUBuffer {
-    const buffer = this.device.createBuffer({ size: Math.max(16, values.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const buffer = this.device.createBuffer({
+      size: Math.max(16, values.byteLength),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST
+    });
     this.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, values.byteLength);
     return buffer;
   }
@@ -436,7 +471,11 @@ export class GpuKernels {
     let pipeline = this.pipelines.get(kernel);
     if (!pipeline) {
       const module = this.device.createShaderModule({ label: `locolens ${kernel}`, code: SOURCES[kernel] });
-      pipeline = this.device.createComputePipeline({ label: `locolens ${kernel}`, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      pipeline = this.device.createComputePipeline({
+        label: `locolens ${kernel}`,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' }
+      });
       this.pipelines.set(kernel, pipeline);
       this.stats.pipelinesCreated += 1;
     }
@@ -526,4 +565,3 @@ function mergeGpuCoMoments(total: Float64Array, part: Float32Array, pairs: numbe
     mergeCoMoments(total, chunk);
   }
 }
-

@@ -33,7 +33,11 @@ beforeEach(() => {
 afterEach(() => rmSync(folder, { recursive: true, force: true }));
 
 /** Analyse `path` with a store under `folder`, the identity from the file as the CLI takes it. */
-async function analyzeWithStore(path: string, options: IAnalyzeOptions = {}, store = new TensorStore(pool, join(folder, 'tensors'), LOCOLENS_VERSION)) {
+async function analyzeWithStore(
+  path: string,
+  options: IAnalyzeOptions = {},
+  store = new TensorStore(pool, join(folder, 'tensors'), LOCOLENS_VERSION)
+) {
   const summary = await inspectDataset(pool, { kind: 'file', path });
   const info = statSync(path);
   const identity = JSON.stringify([path, info.size, info.mtimeMs, summary.footerHash]);
@@ -202,7 +206,12 @@ describe('cancelling an analysis', () => {
 
   it('reports progress up to every cycle', async () => {
     const seen: IAnalysisProgress[] = [];
-    await analyzeDataset(pool, { kind: 'file', path: fixture('multi_rowgroup.parquet') }, {}, { onProgress: progress => seen.push(progress) });
+    await analyzeDataset(
+      pool,
+      { kind: 'file', path: fixture('multi_rowgroup.parquet') },
+      {},
+      { onProgress: progress => seen.push(progress) }
+    );
     const last = seen.filter(progress => progress.stage === 'decode').pop()!;
     expect(last.cyclesDone).toBe(last.cycles);
     expect(last.rowGroupsDone).toBe(last.rowGroups);

@@ -203,7 +203,13 @@ function comparePartial(actual: IPatternPartial, expected: IPatternPartial, scal
   expectClose(sd(actual), sd(expected), `${label} partial sqrt(m2/n)`, floor);
 }
 
-function comparePatterns(actual: IPatternPartial, expected: IPatternPartial, options: IKernelOptions, scale: Float64Array, label: string): void {
+function comparePatterns(
+  actual: IPatternPartial,
+  expected: IPatternPartial,
+  options: IKernelOptions,
+  scale: Float64Array,
+  label: string
+): void {
   const floor = (i: number) => scale[Math.floor(i / PHASES)];
   const a = finalizePatterns(actual, options);
   const e = finalizePatterns(expected, options);
@@ -245,7 +251,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  const lines = [...worst].map(([key, e]) => `  ${key}: relative ${e.relative.toExponential(2)}, normalized ${e.normalized.toExponential(2)}`);
+  const lines = [...worst].map(
+    ([key, e]) => `  ${key}: relative ${e.relative.toExponential(2)}, normalized ${e.normalized.toExponential(2)}`
+  );
   console.info(`wasm kernels vs reference, largest errors:\n${lines.join('\n')}`);
 });
 

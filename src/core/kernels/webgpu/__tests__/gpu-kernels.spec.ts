@@ -6,7 +6,15 @@
 import { gpuKernels } from '../gpu-device';
 import { GpuKernelError, type GpuKernels } from '../gpu-kernels';
 import { useNodeGpu } from '../node-gpu';
-import { finalizePatterns, mergePatternPartials, patternPartial, perCycleFeatures, cycleRmse, correlations, validateCycles } from '../../reference';
+import {
+  finalizePatterns,
+  mergePatternPartials,
+  patternPartial,
+  perCycleFeatures,
+  cycleRmse,
+  correlations,
+  validateCycles
+} from '../../reference';
 import { PHASES, type ICycleTensor, type IKernelOptions } from '../../types';
 
 useNodeGpu();
@@ -26,7 +34,13 @@ function random(seed: number): () => number {
   };
 }
 
-const FEATURES = ['knee_flexion_angle_ipsi_rad', 'hip_flexion_velocity_ipsi_rad_s', 'ankle_dorsiflexion_moment_ipsi_Nm_kg', 'grf_vertical_ipsi_BW', 'pelvis_sagittal_angle_rad'];
+const FEATURES = [
+  'knee_flexion_angle_ipsi_rad',
+  'hip_flexion_velocity_ipsi_rad_s',
+  'ankle_dorsiflexion_moment_ipsi_Nm_kg',
+  'grf_vertical_ipsi_BW',
+  'pelvis_sagittal_angle_rad'
+];
 
 function tensor(cycles: number, seed: number, nans = 0): ICycleTensor {
   const next = random(seed);
@@ -39,7 +53,8 @@ function tensor(cycles: number, seed: number, nans = 0): ICycleTensor {
       const shift = next() * 0.4;
       const scale = c === 3 ? 2.5 : 1 + (next() - 0.5) * 0.2;
       for (let p = 0; p < PHASES; p++) {
-        data[(f * cycles + c) * PHASES + p] = offset + amplitude * scale * Math.sin((2 * Math.PI * p) / PHASES + shift) + (next() - 0.5) * 0.01 * amplitude;
+        data[(f * cycles + c) * PHASES + p] =
+          offset + amplitude * scale * Math.sin((2 * Math.PI * p) / PHASES + shift) + (next() - 0.5) * 0.01 * amplitude;
       }
     }
   }
@@ -131,7 +146,10 @@ describe('GpuKernels on a real adapter', () => {
   it('cuts inputs larger than the device limits into chunks and merges them exactly', async () => {
     const t = tensor(50, 11, 3);
     const options: IKernelOptions = { ddof: 1, nan: 'ignore' };
-    const small = kernels.withLimits({ maxStorageBufferBindingSize: FEATURES.length * PHASES * 4 * 8, maxComputeWorkgroupsPerDimension: 8 });
+    const small = kernels.withLimits({
+      maxStorageBufferBindingSize: FEATURES.length * PHASES * 4 * 8,
+      maxComputeWorkgroupsPerDimension: 8
+    });
     expect(small.chunkRanges(t)).toHaveLength(7);
     const whole = await kernels.perCycleAndPatterns(t, options);
     const chunked = await small.perCycleAndPatterns(t, options);

@@ -370,6 +370,8 @@ DEFAULTS: Dict[str, Any] = {
     "nan_runs": None,              # None = auto
     "cycle_overrides": [],         # [[subject_index, task, n_cycles], ...]
     "drop_rows": [],               # [[subject_index, task, n_rows_dropped_at_end], ...]
+    "order": "subject",            # file order: subject by subject, or task by task
+    "writer": "row-groups",        # row-groups (row_group_size) | per-task (LocoHub: one write_table per task)
 }
 
 PRESETS: Dict[str, Dict[str, Any]] = {
@@ -386,6 +388,12 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "large": {"subjects": 40, "tasks": ALL_TASKS, "dtype": "float32", "compression": "zstd",
               "target_mb": 2048, "string_encoding": "dictionary", "nan_runs": 0,
               "_filename": "locolens_large_phase.parquet"},
+    # Shaped like LocoHub's released files: float64, snappy, task by task, each task written
+    # through one pyarrow ParquetWriter with its default row-group size (up to ~1 M rows a group).
+    "locohub": {"subjects": 12, "tasks": ALL_TASKS, "dtype": "float64", "compression": "snappy",
+                "target_mb": 1000, "string_encoding": "dictionary", "nan_runs": 0,
+                "order": "task", "writer": "per-task",
+                "_filename": "locolens_locohub_phase.parquet"},
 }
 DEFAULT_FILENAME = "locolens_synthetic_phase.parquet"
 MAX_AUTO_ROW_GROUP = 1_000_001  # rows; not a multiple of 150
@@ -498,34 +506,35 @@ def make_plan(o: Dict[str, Any]) -> Dict[str, Any]:
     blocks: List[Dict[str, Any]] = []
     groups: List[Dict[str, Any]] = []  # subject x task
     row = 0
-    for si in range(len(subjects)):
-        for task in o["tasks"]:
-            n = int(rng.integers(lo, hi + 1))
-            n = overrides.get((si, task), n)
-            variants = TASKS[task]
-            m = len(variants)
-            counts = [n // m + (1 if k < n % m else 0) for k in range(m)]
-            g = {"subject": si, "task": task, "row_start": row, "cycles": n, "blocks": []}
-            step0 = 0
-            for tv, c in zip(variants, counts):
-                if c == 0:
-                    continue
-                b = {"index": len(blocks), "subject": si, "variant": tv, "cycles": c,
-                     "step0": step0, "row_start": row, "rows": c * POINTS, "drop": 0}
-                blocks.append(b)
-                g["blocks"].append(b)
-                step0 += c
-                row += c * POINTS
-            drop = drops.get((si, task), 0)
-            if drop and g["blocks"]:
-                last = g["blocks"][-1]
-                drop = min(drop, last["rows"])
-                last["drop"] = drop
-                last["rows"] -= drop
-                row -= drop
-            g["rows"] = row - g["row_start"]
-            if g["rows"] > 0:
-                groups.append(g)
+    order = ([(si, task) for si in range(len(subjects)) for task in o["tasks"]] if o.get("order", "subject") == "subject"
+             else [(si, task) for task in o["tasks"] for si in range(len(subjects))])
+    for si, task in order:
+        n = int(rng.integers(lo, hi + 1))
+        n = overrides.get((si, task), n)
+        variants = TASKS[task]
+        m = len(variants)
+        counts = [n // m + (1 if k < n % m else 0) for k in range(m)]
+        g = {"subject": si, "task": task, "row_start": row, "cycles": n, "blocks": []}
+        step0 = 0
+        for tv, c in zip(variants, counts):
+            if c == 0:
+                continue
+            b = {"index": len(blocks), "subject": si, "variant": tv, "cycles": c,
+                 "step0": step0, "row_start": row, "rows": c * POINTS, "drop": 0}
+            blocks.append(b)
+            g["blocks"].append(b)
+            step0 += c
+            row += c * POINTS
+        drop = drops.get((si, task), 0)
+        if drop and g["blocks"]:
+            last = g["blocks"][-1]
+            drop = min(drop, last["rows"])
+            last["drop"] = drop
+            last["rows"] -= drop
+            row -= drop
+        g["rows"] = row - g["row_start"]
+        if g["rows"] > 0:
+            groups.append(g)
     total_rows = row
     variables = o["variables"] or ALL_VARIABLES
     outliers = _plan_outliers(o, rng, subjects, groups, variables)
@@ -857,6 +866,25 @@ def write_plan(sink: Any, o: Dict[str, Any], plan: Dict[str, Any]) -> Tuple[int,
     rows = 0
     with pq.ParquetWriter(sink, schema, compression=_codec(o["compression"]),
                           use_dictionary=_use_dictionary(o)) as writer:
+        if o.get("writer") == "per-task":
+            # LocoHub's converters: one table per task, written with pyarrow's default row groups.
+            task_tables: List[pa.Table] = []
+            current = None
+            for t in iter_tables(o, plan, schema):
+                task = t.column("task")[0].as_py()
+                if current is not None and task != current:
+                    table = pa.concat_tables(task_tables)
+                    writer.write_table(table)
+                    rows += table.num_rows
+                    task_tables = []
+                current = task
+                task_tables.append(t)
+            if task_tables:
+                table = pa.concat_tables(task_tables)
+                writer.write_table(table)
+                rows += table.num_rows
+            del task_tables
+            return rows, -1
         pending: List[pa.Table] = []
         n_pending = 0
         for t in iter_tables(o, plan, schema):
@@ -1267,7 +1295,7 @@ def build_manifest(out_dir: str) -> Dict[str, Any]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(
         description="Generate synthetic LocoHub-standard phase-indexed parquet files.")
-    ap.add_argument("--preset", choices=["demo", "bench", "large", "fixtures"],
+    ap.add_argument("--preset", choices=["demo", "bench", "large", "locohub", "fixtures"],
                     help="demo: ~100 MB float64 snappy; bench: ~1.5 GB float32 zstd "
                          "(streamed); fixtures: small test files + manifest.json into --out DIR")
     ap.add_argument("--out", default=None,

@@ -44,6 +44,24 @@ export class ParquetColumnReader {
    *   a page cannot be decoded.
    */
   async readRowGroup(rowGroup: number, columns: string[]): Promise<IColumnBatch> {
+    return this.withRowGroup(rowGroup, columns, true, batch => batch);
+  }
+
+  /**
+   * Decode `columns` of row group `rowGroup` and hand them to `consume` as views on parquet-wasm's
+   * memory (float columns without nulls are not copied out): valid only until `consume` settles,
+   * when the decoded table is freed. `consume` must not call parquet-wasm meanwhile.
+   */
+  async consumeRowGroup<T>(rowGroup: number, columns: string[], consume: (batch: IColumnBatch) => Promise<T> | T): Promise<T> {
+    return this.withRowGroup(rowGroup, columns, false, consume);
+  }
+
+  private async withRowGroup<T>(
+    rowGroup: number,
+    columns: string[],
+    copy: boolean,
+    consume: (batch: IColumnBatch) => Promise<T> | T
+  ): Promise<T> {
     const group = this.info.rowGroups[rowGroup];
     if (!group) {
       throw new LocolensError('bad-argument', `${this.source.name}: no row group ${rowGroup}`);
@@ -55,21 +73,23 @@ export class ParquetColumnReader {
     }
     const result: IColumnBatch = { rowGroup, firstRow: group.firstRow, numRows: group.numRows, columns: {} };
     if (columns.length === 0 || group.numRows === 0) {
-      return result;
+      return consume(result);
     }
     const wasm = await parquetWasm();
     let table: Table;
+    let ffi: ReturnType<Awaited<ReturnType<WasmParquetFile['read']>>['intoFFI']>;
     try {
       const wasmTable = await this.file.read({
         rowGroups: [rowGroup],
         columns,
         batchSize: Math.max(1, group.numRows)
       });
-      const ffi = wasmTable.intoFFI();
+      ffi = wasmTable.intoFFI();
       try {
-        table = parseTable(wasm.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), true) as unknown as Table;
-      } finally {
+        table = parseTable(wasm.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), copy) as unknown as Table;
+      } catch (error) {
         ffi.free();
+        throw error;
       }
     } catch (error) {
       if (error instanceof LocolensError) {
@@ -77,14 +97,19 @@ export class ParquetColumnReader {
       }
       throw new LocolensError('corrupt-parquet', `${this.source.name}: row group ${rowGroup} cannot be decoded (${describe(error)})`);
     }
-    for (const name of columns) {
-      const vector = table.getChild(name);
-      if (!vector) {
-        throw new LocolensError('missing-columns', `${this.source.name}: no column ${quote(name)}`);
+    try {
+      for (const name of columns) {
+        const vector = table.getChild(name);
+        if (!vector) {
+          throw new LocolensError('missing-columns', `${this.source.name}: no column ${quote(name)}`);
+        }
+        result.columns[name] = toColumnData(vector.data as Data[], group.numRows, name, copy);
       }
-      result.columns[name] = toColumnData(vector.data as Data[], group.numRows, name);
+      return await consume(result);
+    } finally {
+      // With copy = false, the views die here.
+      ffi.free();
     }
-    return result;
   }
 
   /** Release the wasm-side file. */
@@ -102,9 +127,19 @@ function describe(error: unknown): string {
 }
 
 /** Concatenate arrow chunks into one typed array per column. */
-function toColumnData(chunks: Data[], numRows: number, name: string): ColumnData {
+function toColumnData(chunks: Data[], numRows: number, name: string, copy = true): ColumnData {
   const type = chunks[0]?.type;
   const typeId = type ? String(type) : 'unknown';
+  const float = /^Float(32|64)$/.exec(typeId);
+  if (float && !copy && chunks.length === 1 && chunks[0].nullCount === 0 && chunks[0].length === numRows) {
+    // A view on the decoded column: no copy.
+    const values = chunks[0].values as Float32Array | Float64Array;
+    return {
+      kind: float[1] === '32' ? 'float32' : 'float64',
+      values: values.subarray(chunks[0].offset, chunks[0].offset + numRows),
+      nullCount: 0
+    } as ColumnData;
+  }
   if (/^Float32$/.test(typeId)) {
     return floatColumn(chunks, new Float32Array(numRows), 'float32');
   }

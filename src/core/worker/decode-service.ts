@@ -189,8 +189,10 @@ export class DecodeService implements IDecodeService {
   ): Promise<Envelope<IRowGroupAnswer>> {
     const envelope = await this.call(spec, async file => {
       const started = performance.now();
-      const batch = await (await this.reader(file)).readRowGroup(rowGroup, features);
-      return this.jobs.rowGroup(job, batch, features, blocks, options, performance.now() - started);
+      // The decoded columns are read in place (views on parquet-wasm's memory) while cut into chunks.
+      return (await this.reader(file)).consumeRowGroup(rowGroup, features, batch =>
+        this.jobs.rowGroup(job, batch, features, blocks, options, performance.now() - started)
+      );
     });
     if (!envelope.ok) {
       return envelope;

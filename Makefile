@@ -50,6 +50,7 @@ demo: $(BIN)/jupyter
 
 bench-data: $(BIN)/jupyter
 	$(BIN)/python scripts/generate_dataset.py --preset bench --out $(DATA)/
+	$(BIN)/python scripts/generate_dataset.py --preset locohub --out $(DATA)/
 	$(BIN)/python scripts/generate_dataset.py --preset large --out $(DATA)/
 
 # Debian's chromium (Galata's browser; its SwiftShader is also the software Vulkan driver of the
@@ -69,10 +70,12 @@ ui-data: demo
 	  --cycles 10000 --tasks run --dtype float32 --compression zstd --seed 7 \
 	  --variables knee_flexion_angle_ipsi_rad,hip_flexion_angle_ipsi_rad,ankle_dorsiflexion_angle_ipsi_rad,grf_vertical_ipsi_BW > /dev/null
 
-# Benchmarks (not tests): locolens against pyarrow + numpy and DuckDB end to end (CLI and
-# Chromium, 1 M rows and 2 GB; JSON, PNG and a Markdown table in artifacts/bench), the CPU
-# kernels against numpy, and the WebGPU kernels against a GPU copy probe.
+# Benchmarks (not tests): locolens against pyarrow + numpy, DuckDB, Polars and the seed recipe
+# end to end (CLI and Chromium; 1.3 M rows, a 1 GB LocoHub-shaped file and 2 GB; JSON, PNG and a
+# Markdown table in artifacts/bench), the CPU kernels against numpy, and the WebGPU kernels
+# against a GPU copy probe (on a hardware GPU only).
 bench: install chromium ui-tests/node_modules bench-data
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	node scripts/bench.mjs
 	npm run bench:kernels
 	npm run bench:webgpu

@@ -48,6 +48,11 @@ async function minTime(run: () => Promise<unknown>, n = repeats): Promise<number
 
 useNodeGpu();
 const kernels = await gpuKernels();
+if (kernels.software && !args.includes('--software')) {
+  // SwiftShader and llvmpipe run these kernels for many minutes and measure nothing a user meets.
+  console.log(`no hardware GPU here (only ${kernels.adapter}): the WebGPU kernel benchmark is left out (--software runs it anyway)`);
+  process.exit(0);
+}
 const tensor = gaitLike(7);
 const bytes = tensor.data.byteLength;
 const gb = (seconds: number) => bytes / seconds / 1e9;

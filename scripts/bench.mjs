@@ -6,11 +6,13 @@
  *
  *   node scripts/bench.mjs [--quick] [--out artifacts/bench]
  *
- * Per file (data/locolens_bench_phase.parquet, ~1 M rows; data/locolens_large_phase.parquet,
- * 2 GB, left out with --quick), all subjects × tasks, per-cycle features, mean/SD patterns,
- * outliers, feature correlations:
+ * Per file (data/locolens_bench_phase.parquet, ~1.3 M rows, float32 zstd; the LocoHub-shaped
+ * data/locolens_locohub_phase.parquet, 1 GB float64 snappy in ~0.8 M-row row groups, and
+ * data/locolens_large_phase.parquet, 2 GB; the last two left out with --quick), all subjects ×
+ * tasks, per-cycle features, mean/SD patterns, outliers, feature correlations:
  *   (a)  pyarrow + numpy, the LocoHub user's recipe (scripts/bench_baseline.py);
- *   (a2) DuckDB with SQL (scripts/bench-duckdb.mjs);
+ *   (a2) DuckDB with SQL (scripts/bench-duckdb.mjs), Polars (scripts/bench_polars.py) and the
+ *        seed guide's per-cycle pandas recipe (scripts/bench_seed.py, extrapolated past 20 s);
  *   (b)  the locolens CLI on each CPU backend (and WebGPU on a hardware adapter), cold, and warm
  *        from its tensor store (--cache-dir); its summary (`inspect`);
  *   (c)  locolens in headless Chromium through the extension, cold and warm after a reload
@@ -34,7 +36,12 @@ const python = resolve('.venv', 'bin', 'python');
 const cli = resolve('dist', 'node', 'locolens.mjs');
 const files = [
   { preset: 'bench', path: 'data/locolens_bench_phase.parquet' },
-  ...(quick ? [] : [{ preset: 'large', path: 'data/locolens_large_phase.parquet' }])
+  ...(quick
+    ? []
+    : [
+        { preset: 'locohub', path: 'data/locolens_locohub_phase.parquet' },
+        { preset: 'large', path: 'data/locolens_large_phase.parquet' }
+      ])
 ];
 
 function run(command, commandArgs, options = {}) {
@@ -101,10 +108,14 @@ function locolensCli(file, backend, extra = []) {
 
 function agree(reference, other) {
   const problems = [];
-  for (const key of ['groups', 'cycles', 'outliers']) {
+  // A partial digest (the seed recipe's) has its groups and cycles only.
+  for (const key of other.partial ? ['groups', 'cycles'] : ['groups', 'cycles', 'outliers']) {
     if (reference[key] !== other[key]) {
       problems.push(`${key} ${other[key]} ≠ ${reference[key]}`);
     }
+  }
+  if (other.partial) {
+    return other.selfCheck === false ? [...problems, 'its own check against numpy failed'] : problems;
   }
   for (const key of ['patternSum', 'perCycleMeanSum', 'correlationSum']) {
     const scale = Math.max(1, Math.abs(reference[key]));
@@ -142,7 +153,15 @@ for (const { preset, path } of files) {
   add({ ...baseline, tool: 'pyarrow + numpy (baseline)', wallSeconds: baseline.seconds.total });
   const duck = lastJson(run(process.execPath, ['scripts/bench-duckdb.mjs', path]).stdout);
   add({ ...duck, tool: 'DuckDB (SQL)', wallSeconds: duck.seconds.total });
-  for (const backend of preset === 'large' ? ['wasm'] : ['wasm', 'workers', 'reference']) {
+  const polars = lastJson(run(python, ['scripts/bench_polars.py', path]).stdout);
+  add({ ...polars, tool: 'Polars (lazy query)', wallSeconds: polars.seconds.total });
+  const seed = lastJson(run(python, ['scripts/bench_seed.py', path, '--budget-seconds', '20']).stdout);
+  add({
+    ...seed,
+    tool: `seed recipe (per cycle, pandas${seed.extrapolated ? `; ${seed.cyclesTimed} cycles timed, extrapolated` : ''})`,
+    wallSeconds: seed.seconds.total
+  });
+  for (const backend of preset === 'bench' ? ['wasm', 'reference'] : ['wasm']) {
     add(locolensCli(path, backend));
   }
   // WebGPU only on a hardware adapter: `auto` takes one when there is one (SwiftShader, the

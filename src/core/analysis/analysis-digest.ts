@@ -20,6 +20,8 @@ export interface IAnalysisDigest {
   adapter?: string;
   timings: IAnalysisResult['timings'];
   io: IAnalysisResult['io'];
+  /** Bytes read ÷ the file's size: 1.0 when every byte was decoded once (all its columns analysed). */
+  readRatio: number;
   memory: IAnalysisResult['memory'];
   tensorSource: IAnalysisResult['tensorSource'];
   cached: boolean;
@@ -63,6 +65,7 @@ export function analysisDigest(result: IAnalysisResult): IAnalysisDigest {
     adapter: result.adapter,
     timings: result.timings,
     io: result.io,
+    readRatio: result.file.sizeBytes > 0 ? Math.round((result.io.bytesRead / result.file.sizeBytes) * 1000) / 1000 : 0,
     memory: result.memory,
     tensorSource: result.tensorSource,
     cached: !!result.cached

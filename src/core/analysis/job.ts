@@ -142,15 +142,8 @@ function copyPositions(
         continue;
       }
       const values = column.values.subarray(piece.row + (from - piece.position), piece.row + (to - piece.position));
-      const at = f * stride + (from - a);
-      if (values instanceof Float32Array) {
-        target.set(values, at);
-      } else {
-        // Float64 and integer columns narrow to float32 (the kernels' input type).
-        for (let i = 0; i < values.length; i++) {
-          target[at + i] = values[i];
-        }
-      }
+      // Float64 and integer columns narrow to float32 (the kernels' input type) in the same copy.
+      target.set(values, f * stride + (from - a));
     }
   });
 }

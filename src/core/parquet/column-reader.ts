@@ -247,15 +247,16 @@ function stringColumn(chunks: Data[], numRows: number): ColumnData {
       let previousStart = -1;
       let previousEnd = -1;
       let previousCode = -1;
+      const nullable = chunk.nullCount > 0;
       for (let i = 0; i < chunk.length; i++) {
-        if (!isValid(chunk, i)) {
+        if (nullable && !isValid(chunk, i)) {
           codes[row + i] = -1;
           previousStart = -1;
           continue;
         }
         const start = offsets[chunk.offset + i];
         const end = offsets[chunk.offset + i + 1];
-        if (previousStart >= 0 && sameBytes(bytes, start, end, previousStart, previousEnd)) {
+        if (previousStart >= 0 && end - start === previousEnd - previousStart && sameBytes(bytes, start, end, previousStart)) {
           codes[row + i] = previousCode;
         } else {
           previousCode = codeOf(utf8.decode(bytes.subarray(start, end)));
@@ -281,12 +282,9 @@ function decodeUtf8Values(data: Data): Array<string | null> {
   return out;
 }
 
-function sameBytes(bytes: Uint8Array, start: number, end: number, otherStart: number, otherEnd: number): boolean {
-  if (end - start !== otherEnd - otherStart) {
-    return false;
-  }
-  for (let i = 0; i < end - start; i++) {
-    if (bytes[start + i] !== bytes[otherStart + i]) {
+function sameBytes(bytes: Uint8Array, start: number, end: number, otherStart: number): boolean {
+  for (let i = start, j = otherStart; i < end; i++, j++) {
+    if (bytes[i] !== bytes[j]) {
       return false;
     }
   }

@@ -263,8 +263,8 @@ export class DecodeService implements IDecodeService {
     return this.call(spec, async file => {
       const partials: IKeyRunsPartial[] = [];
       for (const rowGroup of rowGroups) {
-        const batch = await (await this.reader(file)).readRowGroup(rowGroup, columns);
-        partials.push(keyRunsOfBatch(batch, keys));
+        const reader = await this.reader(file);
+        partials.push(await reader.consumeRowGroup(rowGroup, columns, batch => keyRunsOfBatch(batch, keys)));
       }
       return partials;
     });

@@ -3,7 +3,10 @@
  * data: every output within 1e-5 relative (absolute floor 1e-5 × the feature's max |x|), NaN where
  * the reference has NaN, min/max/ROM/peak timing and pattern counts/NaN flags exactly.
  */
-import { cycleRmse, finalizePatterns, mergePatternPartials, patternPartial, perCycleFeatures } from '../../reference';
+import { correlationsOfMoments } from '../../co-moments';
+import { subTensor } from '../../backends';
+import { addKeyHistogram, floatKey, keyValue, quantileRanks, radixBins, RankSelection } from '../../radix-select';
+import { correlations, cycleRmse, finalizePatterns, mergePatternPartials, patternPartial, perCycleFeatures, quantileSorted, validateCycles } from '../../reference';
 import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from '../../types';
 import { loadWasmKernels, wasmSimdSupported, type WasmKernels } from '../wasm-kernels';
 
@@ -351,5 +354,107 @@ describe('wasm kernels, edge cases', () => {
     expect(() => kernels.perCycleAndPatterns(tensor, options, 0, 4)).toThrow(RangeError);
     expect(() => kernels.cycleRmse(tensor, new Float64Array(PHASES), options)).toThrow(RangeError);
     expect(() => kernels.perCycleAndPatterns({ ...tensor, cycles: 4 }, options)).toThrow(RangeError);
+  });
+});
+
+/** The reference's quantiles of each feature: numpy's linear interpolation on sorted values (`[feature][3]`). */
+function referenceQuantiles(tensor: ICycleTensor, nan: IKernelOptions['nan']): Float64Array {
+  const F = tensor.features.length;
+  const per = tensor.cycles * PHASES;
+  const out = new Float64Array(F * 3).fill(NaN);
+  for (let f = 0; f < F; f++) {
+    const all = tensor.data.subarray(f * per, (f + 1) * per);
+    const hasNan = all.some(v => v !== v);
+    if (hasNan && nan === 'propagate') {
+      continue;
+    }
+    const sorted = Float64Array.from(all.filter(v => v === v)).sort();
+    if (sorted.length) {
+      [0.25, 0.5, 0.75].forEach((q, k) => (out[f * 3 + k] = quantileSorted(sorted, q)));
+    }
+  }
+  return out;
+}
+
+/** The same tensor with names that pick each validation rule (angle, velocity, moment, other). */
+function named(tensor: ICycleTensor): ICycleTensor {
+  const kinds = ['_angle_rad', '_velocity_rad_s', '_moment_Nm_kg', '_BW'];
+  return { ...tensor, features: tensor.features.map((name, f) => `${name}${kinds[f % kinds.length]}`) };
+}
+
+describe.each(CASES)('whole-chunk wasm kernels on %s', (_label, spec) => {
+  const tensor = named(makeTensor(spec));
+
+  it.each(OPTIONS)('one call gives per-cycle features, validation and co-moments as the reference (ddof $ddof, nan $nan)', options => {
+    const chunk = kernels.chunkKernels(tensor, options, true);
+    const alone = kernels.perCycleAndPatterns(tensor, options);
+    for (const key of Object.keys(alone.perCycle) as Array<keyof IPerCycleFeatures>) {
+      expect(chunk.perCycle[key]).toEqual(alone.perCycle[key]);
+    }
+    expect(chunk.partial).toEqual(alone.partial);
+    // Validation flags exactly (float64 comparisons, as the reference).
+    expect(Array.from(chunk.reasons)).toEqual(Array.from(validateCycles(tensor).reasons));
+    const expected = correlations(tensor, options, true);
+    const actual = correlationsOfMoments(tensor.features.length, chunk.moments, tensor.cycles, options);
+    expectClose(actual.features, expected.features, 'correlation', () => 1);
+    if (expected.phases) {
+      expectClose(actual.phases!, expected.phases, 'phase correlation', () => 1);
+    } else {
+      expect(actual.phases).toBeNull();
+    }
+  });
+
+  it.each(['propagate', 'ignore'] as const)('exact quantiles by radix selection equal the sorted values (nan %s)', nan => {
+    expect(Array.from(kernels.quantiles([tensor], nan))).toEqual(Array.from(referenceQuantiles(tensor, nan)));
+    // Split in two tensors (two chunks of a group): the same numbers.
+    if (tensor.cycles >= 2) {
+      const half = Math.floor(tensor.cycles / 2);
+      const parts = [subTensor(tensor, 0, half), subTensor(tensor, half, tensor.cycles)];
+      expect(Array.from(kernels.quantiles(parts, nan))).toEqual(Array.from(referenceQuantiles(tensor, nan)));
+    }
+  });
+
+  it('distributed radix selection (three histogram rounds over two holders, wasm and reference) gives the same quantiles', () => {
+    const F = tensor.features.length;
+    const half = Math.max(1, Math.floor(tensor.cycles / 2));
+    const holders = [subTensor(tensor, 0, half), subTensor(tensor, half, tensor.cycles)];
+    for (const histogram of [addKeyHistogram, kernels.keyHistogram.bind(kernels)]) {
+      const quantiles = new Float64Array(F * 3).fill(NaN);
+      for (let f = 0; f < F; f++) {
+        const samples = holders.map(part => part.data.subarray(f * part.cycles * PHASES, (f + 1) * part.cycles * PHASES));
+        const counts0 = new Uint32Array(radixBins(0));
+        const nanCount = samples.reduce((sum, s) => sum + histogram(s, 0, [], counts0), 0);
+        const selection = new RankSelection(tensor.cycles * PHASES - nanCount, [0.25, 0.5, 0.75]);
+        selection.narrow(0, counts0, []);
+        for (const level of [1, 2]) {
+          const prefixes = selection.prefixes;
+          const counts = new Uint32Array(prefixes.length * radixBins(level));
+          samples.forEach(s => histogram(s, level, prefixes, counts));
+          selection.narrow(level, counts, prefixes);
+        }
+        if (selection.n > 0) {
+          quantiles.set(selection.values(), f * 3);
+        }
+      }
+      expect(Array.from(quantiles)).toEqual(Array.from(referenceQuantiles(tensor, 'ignore')));
+    }
+  });
+});
+
+describe('order-preserving float keys', () => {
+  it('sort as the numbers do, and read back exactly', () => {
+    const values = new Float32Array([-Infinity, -3.4e38, -1, -1e-30, -1e-45, -0, 0, 1e-45, 1e-30, 0.5, 1, 3.4e38, Infinity]);
+    const bits = new Uint32Array(values.buffer);
+    const keys = Array.from(bits, floatKey);
+    for (let i = 1; i < keys.length; i++) {
+      expect(keys[i]).toBeGreaterThan(keys[i - 1]);
+    }
+    expect(keys.map(keyValue)).toEqual(Array.from(values));
+  });
+
+  it('the ranks around each quantile follow numpy (lower, and the next one capped at n − 1)', () => {
+    expect(quantileRanks(1, [0.25, 0.5, 0.75])).toEqual([0]);
+    expect(quantileRanks(4, [0.25, 0.5, 0.75])).toEqual([0, 1, 2, 3]);
+    expect(quantileRanks(101, [0.25, 0.5, 0.75])).toEqual([25, 26, 50, 51, 75, 76]);
   });
 });

@@ -27,7 +27,7 @@ const { error, stderr } = await asc.main(
     'abort=',
     // Exported, growable memory (no maximum: up to wasm32's 4 GiB).
     '--initialMemory',
-    '1'
+    '2'
   ],
   {
     writeFile(name, contents) {

@@ -88,16 +88,21 @@ describe('the analysis job on the pool', () => {
     const spec = { kind: 'file' as const, path: fixture('many_cycles.parquet') };
     const clean = await analyzeDataset(pool, spec, {}, { backend: 'wasm' });
     let killed = false;
-    const run = analyzeDataset(pool, spec, {}, {
-      backend: 'wasm',
-      onProgress: progress => {
-        if (!killed && progress.stage === 'decode' && progress.rowGroupsDone >= 1) {
-          killed = true;
-          // The worker holding the first row group's cycles goes away (as an out-of-memory kill would).
-          (pool as unknown as { slots: Array<{ handle: { terminate(): void } }> }).slots[0].handle.terminate();
+    const run = analyzeDataset(
+      pool,
+      spec,
+      {},
+      {
+        backend: 'wasm',
+        onProgress: progress => {
+          if (!killed && progress.stage === 'decode' && progress.rowGroupsDone >= 1) {
+            killed = true;
+            // The worker holding the first row group's cycles goes away (as an out-of-memory kill would).
+            (pool as unknown as { slots: Array<{ handle: { terminate(): void } }> }).slots[0].handle.terminate();
+          }
         }
       }
-    });
+    );
     await expect(run).rejects.toMatchObject({ code: 'worker-crashed' });
     expect(killed).toBe(true);
     const again = await analyzeDataset(pool, spec, {}, { backend: 'wasm' });
@@ -109,7 +114,12 @@ describe('the analysis job on the pool', () => {
     const path = damagedCopy('many_cycles.parquet', 3, 'knee_flexion_angle_ipsi_rad');
     const store = new TensorStore(pool, join(folder, 'store'), LOCOLENS_VERSION);
     const info = statSync(path);
-    const run = analyzeDataset(pool, { kind: 'file', path }, {}, { backend: 'wasm', store: { store, identity: JSON.stringify([path, info.size, info.mtimeMs]) } });
+    const run = analyzeDataset(
+      pool,
+      { kind: 'file', path },
+      {},
+      { backend: 'wasm', store: { store, identity: JSON.stringify([path, info.size, info.mtimeMs]) } }
+    );
     const error = await run.then(
       () => null,
       caught => caught
@@ -130,7 +140,9 @@ describe('the analysis job on the pool', () => {
     const first = await pool.run(api => api.footer(spec));
     const again = await pool.run(api => api.footer(spec), { on: first.worker });
     expect(again.worker).toEqual(first.worker);
-    await expect(pool.run(api => api.footer(spec), { on: { slot: first.worker.slot, generation: first.worker.generation + 7 } })).rejects.toMatchObject({
+    await expect(
+      pool.run(api => api.footer(spec), { on: { slot: first.worker.slot, generation: first.worker.generation + 7 } })
+    ).rejects.toMatchObject({
       code: 'worker-crashed'
     });
     await expect(pool.run(api => api.footer(spec), { on: { slot: 9, generation: 0 } })).rejects.toMatchObject({ code: 'bad-argument' });

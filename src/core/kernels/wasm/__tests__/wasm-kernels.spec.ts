@@ -6,7 +6,16 @@
 import { correlationsOfMoments } from '../../co-moments';
 import { subTensor } from '../../backends';
 import { addKeyHistogram, floatKey, keyValue, quantileRanks, radixBins, RankSelection } from '../../radix-select';
-import { correlations, cycleRmse, finalizePatterns, mergePatternPartials, patternPartial, perCycleFeatures, quantileSorted, validateCycles } from '../../reference';
+import {
+  correlations,
+  cycleRmse,
+  finalizePatterns,
+  mergePatternPartials,
+  patternPartial,
+  perCycleFeatures,
+  quantileSorted,
+  validateCycles
+} from '../../reference';
 import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from '../../types';
 import { loadWasmKernels, wasmSimdSupported, type WasmKernels } from '../wasm-kernels';
 

@@ -21,6 +21,7 @@ import type {
   IJobOptions,
   IMomentsPart,
   IRowGroupAnswer,
+  IStoredChunk,
   JobKernel
 } from '../worker/protocol';
 
@@ -244,21 +245,12 @@ export class AnalysisJobs {
   }
 
   /** A chunk of a stored block, read from this worker's store files. */
-  async storedChunk(
-    job: string,
-    block: IJobBlock,
-    firstCycle: number,
-    cycles: number,
-    name: string,
-    features: string[],
-    options: IJobOptions
-  ): Promise<IChunkResult> {
+  async storedChunk(job: string, block: IJobBlock, chunk: IStoredChunk, features: string[], options: IJobOptions): Promise<IChunkResult> {
+    const { firstCycle, cycles, name } = chunk;
     const bytes = await this.files(options).read(`${block.folder}/${name}`, null);
-    if (bytes.byteLength !== features.length * cycles * PHASES * 4) {
-      throw new LocolensError(
-        'io-error',
-        `stored chunk ${block.folder}/${name}: ${bytes.byteLength} bytes, expected ${features.length * cycles * PHASES * 4}`
-      );
+    const expected = features.length * cycles * PHASES * 4;
+    if (bytes.byteLength !== expected) {
+      throw new LocolensError('io-error', `stored chunk ${block.folder}/${name}: ${bytes.byteLength} bytes, expected ${expected}`);
     }
     const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     return this.chunk(job, block, firstCycle, { features, cycles, data }, options, name);

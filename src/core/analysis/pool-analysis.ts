@@ -121,8 +121,12 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       spill: spill[layout[b].group]
     };
   });
-  // A group whose rows all lie in one row group is finished by the worker that decodes it.
+  // A group whose rows all lie in one row group is finished by the worker that decodes it (when
+  // the cycles come from parquet).
   const localIn = plan.groups.map(group => {
+    if (stored) {
+      return -1;
+    }
     const first = Math.min(...group.spans.map(([row]) => row));
     const end = Math.max(...group.spans.map(([row, rows]) => row + rows));
     let start = 0;
@@ -359,9 +363,7 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
           cancelled();
           let answer: ITaskResult<IChunkResult>;
           try {
-            answer = await pool.run(api =>
-              api.jobStoredChunk(job, jobBlocks[b], chunk.firstCycle, chunk.cycles, chunk.name, plan.features, jobOptions)
-            );
+            answer = await pool.run(api => api.jobStoredChunk(job, jobBlocks[b], chunk, plan.features, jobOptions));
           } catch (error) {
             throw errorCode(error) === 'cancelled'
               ? error
@@ -438,8 +440,11 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       await finishing[i];
     }
     cancelled();
-    if (groups.some(group => !group)) {
-      throw new LocolensError('corrupt-parquet', `${summary.file.name}: the file has fewer rows than its footer says`);
+    // (A loop, not `some`: a group never finished is a hole in the array.)
+    for (let g = 0; g < plan.groups.length; g++) {
+      if (!groups[g]) {
+        throw new LocolensError('corrupt-parquet', `${summary.file.name}: the file has fewer rows than its footer says`);
+      }
     }
     // The store's indexes, last: a block is served from the store once all its chunks are there.
     if (store && !stored) {

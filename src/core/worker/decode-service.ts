@@ -30,7 +30,15 @@ import {
 import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 import { AnalysisJobs } from '../analysis/job';
-import type { IChunkResult, IGroupRoundAnswer, IGroupRoundRequest, IJobBlock, IJobOptions, IRowGroupAnswer } from './protocol';
+import type {
+  IChunkResult,
+  IGroupRoundAnswer,
+  IGroupRoundRequest,
+  IJobBlock,
+  IJobOptions,
+  IRowGroupAnswer,
+  IStoredChunk
+} from './protocol';
 
 /** Columns of a table to write: numbers or strings, all of the same length. */
 export type TableColumns = Record<string, Float64Array | string[]>;
@@ -84,9 +92,7 @@ export interface IDecodeService {
   jobStoredChunk(
     job: string,
     block: IJobBlock,
-    firstCycle: number,
-    cycles: number,
-    name: string,
+    chunk: IStoredChunk,
     features: string[],
     options: IJobOptions
   ): Promise<Envelope<IChunkResult>>;
@@ -219,13 +225,11 @@ export class DecodeService implements IDecodeService {
   async jobStoredChunk(
     job: string,
     block: IJobBlock,
-    firstCycle: number,
-    cycles: number,
-    name: string,
+    chunk: IStoredChunk,
     features: string[],
     options: IJobOptions
   ): Promise<Envelope<IChunkResult>> {
-    const envelope = await this.compute(() => this.jobs.storedChunk(job, block, firstCycle, cycles, name, features, options));
+    const envelope = await this.compute(() => this.jobs.storedChunk(job, block, chunk, features, options));
     return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
   }
 

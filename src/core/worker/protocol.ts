@@ -41,6 +41,13 @@ export interface IJobBlock {
   local?: boolean;
 }
 
+/** A chunk file of a stored block (an entry of its index). */
+export interface IStoredChunk {
+  name: string;
+  firstCycle: number;
+  cycles: number;
+}
+
 /** Per-cycle features of some cycles, `[feature][cycle]` each. */
 export interface IJobPerCycle {
   mean: Float64Array;

@@ -148,30 +148,7 @@ export class WasmKernels {
     const pM2 = pMean + cellBytes;
     const pNan = pM2 + cellBytes;
     this._copyIn(tensor, from, to, data);
-    // One call per feature: V8 runs a wasm function's first calls in its baseline compiler and swaps in
-    // the optimized code only between calls, so a single long first call would run unoptimized throughout.
-    const ignore = options.nan === 'ignore' ? 1 : 0;
-    for (let f = 0; f < F; f++) {
-      const cyc = f * n * 8;
-      const cell = f * PHASES * 8;
-      this._exports.perCycleAndPatterns(
-        data + f * n * PHASES * 4,
-        1,
-        n,
-        options.ddof,
-        ignore,
-        outs[0] + cyc,
-        outs[1] + cyc,
-        outs[2] + cyc,
-        outs[3] + cyc,
-        outs[4] + cyc,
-        outs[5] + cyc,
-        pCount + cell,
-        pMean + cell,
-        pM2 + cell,
-        pNan + f * PHASES
-      );
-    }
+    this._perCycleCalls(data, F, n, options, outs, pCount, pMean, pM2, pNan);
     const buffer = this._exports.memory.buffer;
     const f64 = (at: number, length: number) => new Float64Array(buffer, at, length).slice();
     return {
@@ -263,36 +240,15 @@ export class WasmKernels {
     const at = (offset: number) => base + offset;
     this._copyIn(tensor, 0, C, base);
     const exports = this._exports;
-    const ignore = options.nan === 'ignore' ? 1 : 0;
     const outs = [0, 1, 2, 3, 4, 5].map(i => at(layout.outs) + i * outBytes);
     const pCount = at(layout.cells);
     const pMean = pCount + cellBytes;
     const pM2 = pMean + cellBytes;
     new Uint8Array(exports.memory.buffer, at(layout.reasons), C).fill(0);
-    for (let f = 0; f < F; f++) {
-      const cyc = f * C * 8;
-      const cell = f * PHASES * 8;
-      const data = base + f * C * PHASES * 4;
-      exports.perCycleAndPatterns(
-        data,
-        1,
-        C,
-        options.ddof,
-        ignore,
-        outs[0] + cyc,
-        outs[1] + cyc,
-        outs[2] + cyc,
-        outs[3] + cyc,
-        outs[4] + cyc,
-        outs[5] + cyc,
-        pCount + cell,
-        pMean + cell,
-        pM2 + cell,
-        at(layout.nan) + f * PHASES
-      );
+    this._perCycleCalls(base, F, C, options, outs, pCount, pMean, pM2, at(layout.nan), (f, data) => {
       const { kind, limit } = validationKind(tensor.features[f]);
       exports.validateFeature(data, C, kind, limit, at(layout.reasons));
-    }
+    });
     let buffer = exports.memory.buffer;
     const f64 = (offset: number, length: number) => new Float64Array(buffer, offset, length).slice();
     const perCycle: IPerCycleFeatures = {
@@ -388,6 +344,49 @@ export class WasmKernels {
     }
     this._exports.groupQuantiles(base, F, n, nan === 'propagate' ? 1 : 0, scratch, out);
     return new Float64Array(this._exports.memory.buffer, out, F * 3).slice();
+  }
+
+  /**
+   * The fused per-cycle pass, one call per feature (V8 runs a wasm function's first calls in its
+   * baseline compiler and swaps in the optimized code only between calls, so one long first call
+   * would run unoptimized throughout); `after` runs on each feature's data while it is in cache.
+   */
+  private _perCycleCalls(
+    data: number,
+    F: number,
+    n: number,
+    options: IKernelOptions,
+    outs: number[],
+    pCount: number,
+    pMean: number,
+    pM2: number,
+    pNan: number,
+    after?: (f: number, data: number) => void
+  ): void {
+    const ignore = options.nan === 'ignore' ? 1 : 0;
+    for (let f = 0; f < F; f++) {
+      const cyc = f * n * 8;
+      const cell = f * PHASES * 8;
+      const at = data + f * n * PHASES * 4;
+      this._exports.perCycleAndPatterns(
+        at,
+        1,
+        n,
+        options.ddof,
+        ignore,
+        outs[0] + cyc,
+        outs[1] + cyc,
+        outs[2] + cyc,
+        outs[3] + cyc,
+        outs[4] + cyc,
+        outs[5] + cyc,
+        pCount + cell,
+        pMean + cell,
+        pM2 + cell,
+        pNan + f * PHASES
+      );
+      after?.(f, at);
+    }
   }
 
   /** Grows the memory so that `bytes` fit above the heap base; returns the (16-aligned) base. */

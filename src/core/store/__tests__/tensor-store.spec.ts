@@ -71,6 +71,17 @@ describe('the tensor store', () => {
     expect(numbers(second.result)).toEqual(numbers(first.result));
   });
 
+  it('serves groups that lie in one row group (finished by one worker) from the store too', async () => {
+    const path = fixture('one_cycle.parquet');
+    const first = await analyzeWithStore(path, {}, new TensorStore(pool, join(folder, 'one-row-group'), LOCOLENS_VERSION));
+    expect(first.result.tensorSource).toBe('parquet');
+    const second = await analyzeWithStore(path, {}, first.store);
+    expect(second.result.tensorSource).toBe('store');
+    expect(second.result.groups.every(group => group !== undefined)).toBe(true);
+    expect(second.result.groups.length).toBe(first.result.groups.length);
+    expect(numbers(second.result)).toEqual(numbers(first.result));
+  });
+
   it('over a small budget, groups spill to the store: parquet is decoded once, the rerun reads only the store', async () => {
     const path = fixture('many_cycles.parquet');
     const inMemory = (await analyzeWithStore(path)).result;

@@ -29,7 +29,7 @@ import type { DecodePool } from '../core/worker/decode-service';
 import type { TableColumns } from '../core/worker/decode-service';
 import { toCsv } from './export-results';
 import { LOCOLENS_VERSION } from '../core/version';
-import { gpuKernels, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
+import { probeAdapter, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
 import type { BrowserBackend, IActivity, IBrowserAnalyzeOptions, ICacheInfo, ILocolensDatasets, IParquetFileEntry } from './tokens';
 
 /** Whether a cached value has the shape of a dataset summary. */
@@ -319,11 +319,9 @@ export class DatasetService implements ILocolensDatasets {
     if (backend !== 'auto') {
       return backend;
     }
-    try {
-      return (await gpuKernels()).software ? 'workers' : 'webgpu';
-    } catch {
-      return 'workers';
-    }
+    // The adapter alone tells (no device, no shader compiled): a software one is not used by `auto`.
+    const adapter = await probeAdapter();
+    return adapter && !adapter.software ? 'webgpu' : 'workers';
   }
 
   async stat(path: string): Promise<{ path: string; size: number; lastModified: string }> {

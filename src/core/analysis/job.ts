@@ -21,6 +21,7 @@ import type {
   IJobOptions,
   IMomentsPart,
   IRowGroupAnswer,
+  IFlushAnswer,
   IStoredChunk,
   JobKernel
 } from '../worker/protocol';
@@ -93,6 +94,13 @@ interface IHeldChunk {
   /** In memory, or (spilled) in the store at `path`. */
   tensor?: ICycleTensor;
   path?: string;
+}
+
+/** A job's cache writes in a worker. */
+interface IPendingWrites {
+  pending: Array<Promise<void>>;
+  done: IFlushAnswer['stored'];
+  errors: string[];
 }
 
 /** What a worker holds of one group of a job. */
@@ -281,13 +289,25 @@ export class AnalysisJobs {
     let stored = storedAs;
     if (!stored && block.folder && options.storeRoot && this.chunkFiles) {
       const name = `c${firstCycle}.f32`;
-      try {
-        const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
-        await this.files(options).write(`${block.folder}/${name}`, bytes);
-        stored = name;
-        result.stored = name;
-      } catch (error) {
-        result.storeError = error instanceof Error ? error.message : String(error);
+      const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+      const write = this.files(options).write(`${block.folder}/${name}`, bytes);
+      if (block.spill) {
+        // The chunk leaves memory: it must be in the store first.
+        try {
+          await write;
+          stored = name;
+          result.stored = name;
+        } catch (error) {
+          result.storeError = error instanceof Error ? error.message : String(error);
+        }
+      } else {
+        // A cache copy: written while the kernels go on, reported by `flush`.
+        this.writesOf(job).pending.push(
+          write.then(
+            () => void this.writesOf(job).done.push({ block: block.block, name, firstCycle, cycles: tensor.cycles }),
+            error => void this.writesOf(job).errors.push(error instanceof Error ? error.message : String(error))
+          )
+        );
       }
     }
     if (block.spill && stored) {
@@ -297,6 +317,27 @@ export class AnalysisJobs {
     }
     held.chunks.push(chunk);
     return result;
+  }
+
+  private readonly writes = new Map<string, IPendingWrites>();
+
+  private writesOf(job: string): IPendingWrites {
+    let writes = this.writes.get(job);
+    if (!writes) {
+      writes = { pending: [], done: [], errors: [] };
+      this.writes.set(job, writes);
+    }
+    return writes;
+  }
+
+  /** Wait for the job's cache writes to end: the chunk files written, and why others were not. */
+  async flush(job: string): Promise<IFlushAnswer> {
+    const writes = this.writesOf(job);
+    while (writes.pending.length) {
+      await Promise.all(writes.pending.splice(0));
+    }
+    this.writes.delete(job);
+    return { stored: writes.done, errors: writes.errors };
   }
 
   private group(job: string, group: number, features: string[]): IHeldGroup {
@@ -416,8 +457,9 @@ export class AnalysisJobs {
     return { features, cycles: chunk.cycles, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
   }
 
-  /** Drop what this worker holds of a job. */
+  /** Drop what this worker holds of a job (writes still under way end on their own). */
   release(job: string): void {
     this.jobs.delete(job);
+    this.writes.delete(job);
   }
 }

@@ -312,11 +312,9 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
     holders[g].set(worker.slot, worker);
     if (result.stored) {
       written[b].chunks.push({ name: result.stored, firstCycle: result.firstCycle, cycles: result.cycles });
-    } else if (jobBlocks[b].folder && !stored) {
+    } else if (result.storeError) {
       written[b].failed = true;
-      if (result.storeError) {
-        context.store?.store.stepAside(new Error(result.storeError));
-      }
+      context.store?.store.stepAside(new Error(result.storeError));
     }
     cyclesDone += result.cycles;
     if (accumulators[g].cyclesDone === plan.groups[g].cycles && localIn[g] < 0) {
@@ -446,8 +444,20 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
         throw new LocolensError('corrupt-parquet', `${summary.file.name}: the file has fewer rows than its footer says`);
       }
     }
-    // The store's indexes, last: a block is served from the store once all its chunks are there.
+    // The store's indexes, last, once every worker's cache writes ended: a block is served from
+    // the store once all its chunks are there.
     if (store && !stored) {
+      const workers = new Map<number, IWorkerRef>();
+      holders.forEach(held => held.forEach((ref, slot) => workers.set(slot, ref)));
+      for (const on of workers.values()) {
+        const { value } = await pool.run(api => api.jobFlush(job), { on });
+        for (const chunk of value.stored) {
+          written[chunk.block].chunks.push({ name: chunk.name, firstCycle: chunk.firstCycle, cycles: chunk.cycles });
+        }
+        if (value.errors.length) {
+          store.store.stepAside(new Error(value.errors[0]));
+        }
+      }
       await commitBlocks(store, plan, blocks, jobBlocks, written);
     }
   } catch (error) {

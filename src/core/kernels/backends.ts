@@ -10,7 +10,7 @@ import { cycleRmse, emptyPerCycleFeatures, mergePatternPartials, patternPartial,
 import { PHASES, type BackendName, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from './types';
 import type { IGroupStatistics } from './group-statistics';
 import { loadWasmKernels } from './wasm/wasm-kernels';
-import { gpuKernels } from './webgpu/gpu-device';
+import { gpuKernels, probeAdapter } from './webgpu/gpu-device';
 import { GpuKernelError } from './webgpu/gpu-kernels';
 
 export type { BackendName } from './types';
@@ -164,6 +164,14 @@ export async function selectBackend(
       return { backend: await wasmBackend() };
     } catch (error) {
       throw new LocolensError('bad-argument', `the wasm backend is not available here: ${String(error)}`);
+    }
+  }
+  if (name === 'auto') {
+    // A software adapter (or none) means the CPU: decided from the adapter alone, before any
+    // device is opened or shader compiled.
+    const adapter = await probeAdapter();
+    if (!adapter || adapter.software) {
+      return cpuFallback(null);
     }
   }
   if (name === 'webgpu' || name === 'auto') {

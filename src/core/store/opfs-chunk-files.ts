@@ -27,14 +27,16 @@ type IterableDirectory = FileSystemDirectoryHandle & {
   entries(): AsyncIterableIterator<[string, FileSystemHandle]>;
 };
 
-/** Replace a file's content with `data`. */
-function writeAll(access: ISyncAccessHandle, data: Uint8Array): void {
+/** Replace a file's content with `data` (`flush`: persist it before returning). */
+function writeAll(access: ISyncAccessHandle, data: Uint8Array, flush = true): void {
   access.truncate(0);
   let at = 0;
   while (at < data.length) {
     at += access.write(data.subarray(at), { at });
   }
-  access.flush();
+  if (flush) {
+    access.flush();
+  }
 }
 
 /** Chunk files in OPFS. */
@@ -81,6 +83,13 @@ export class OpfsChunkFiles implements IChunkFiles {
     const parts = pathParts(path);
     const name = parts[parts.length - 1];
     const folder = await this.folder(parts.slice(0, -1), true);
+    if (name !== 'index.json') {
+      // A chunk file is written in place and not flushed on its own: a folder is read only through
+      // its index, which is written (through a temporary file, flushed) after every chunk.
+      const file = (await folder.getFileHandle(name, { create: true })) as SyncFileHandle;
+      await this.withAccess(file, access => writeAll(access, data, false));
+      return;
+    }
     const temporaryName = `${name}.${Math.random().toString(16).slice(2)}.tmp`;
     const temporary = (await folder.getFileHandle(temporaryName, { create: true })) as SyncFileHandle;
     await this.withAccess(temporary, access => writeAll(access, data));

@@ -37,7 +37,8 @@ import type {
   IJobBlock,
   IJobOptions,
   IRowGroupAnswer,
-  IStoredChunk
+  IStoredChunk,
+  IFlushAnswer
 } from './protocol';
 
 /** Columns of a table to write: numbers or strings, all of the same length. */
@@ -104,6 +105,8 @@ export interface IDecodeService {
     requests: IGroupRoundRequest[],
     options: IJobOptions
   ): Promise<Envelope<IGroupRoundAnswer[]>>;
+  /** Wait for a job's cache writes on this worker to end, and report them. */
+  jobFlush(job: string): Promise<Envelope<IFlushAnswer>>;
   /** Drop what this worker holds of a job. */
   jobRelease(job: string): Promise<Envelope<null>>;
 }
@@ -251,6 +254,10 @@ export class DecodeService implements IDecodeService {
       return envelope;
     }
     return transfer(envelope, envelope.value.flatMap(roundBuffers));
+  }
+
+  async jobFlush(job: string): Promise<Envelope<IFlushAnswer>> {
+    return this.compute(() => this.jobs.flush(job));
   }
 
   async jobRelease(job: string): Promise<Envelope<null>> {

@@ -48,6 +48,12 @@ export interface IStoredChunk {
   cycles: number;
 }
 
+/** A worker's cache writes of a job, once they ended. */
+export interface IFlushAnswer {
+  stored: Array<IStoredChunk & { block: number }>;
+  errors: string[];
+}
+
 /** Per-cycle features of some cycles, `[feature][cycle]` each. */
 export interface IJobPerCycle {
   mean: Float64Array;
@@ -66,7 +72,8 @@ export interface IChunkResult {
   perCycle: IJobPerCycle;
   /** Validation flags per cycle (InvalidReason bits). */
   reasons: Uint8Array;
-  /** The chunk file's name in the block's folder, when it was written there. */
+  /** The chunk file's name in the block's folder, when it was written there before the answer
+   * (a spilled chunk; cache copies are reported by a flush). */
   stored?: string;
   /** Why writing it failed (the chunk was kept in memory instead). */
   storeError?: string;

@@ -12,6 +12,7 @@ let kernels: Promise<GpuKernels> | null = null;
 export function registerGpuProvider(get: () => Promise<GPU | null>): void {
   provider = get;
   kernels = null;
+  probe = null;
 }
 
 /** A description of an adapter, e.g. "nvidia hopper NVIDIA H100 80GB HBM3 (vulkan)". */
@@ -43,6 +44,25 @@ export function gpuKernels(limits: Partial<IGpuLimits> = {}): Promise<GpuKernels
     });
   }
   return kernels;
+}
+
+let probe: Promise<{ description: string; software: boolean } | null> | null = null;
+
+/**
+ * This thread's WebGPU adapter, asked for once without opening a device or compiling a shader:
+ * what `auto` needs to choose between the GPU and the CPU (null when there is none).
+ */
+export function probeAdapter(): Promise<{ description: string; software: boolean } | null> {
+  probe ??= (async () => {
+    try {
+      const gpu = provider ? await provider() : null;
+      const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
+      return adapter ? { description: describeAdapter(adapter), software: isSoftwareAdapter(adapter) } : null;
+    } catch {
+      return null;
+    }
+  })();
+  return probe;
 }
 
 /** Forget the device (after a loss: the next call asks for a new one). */

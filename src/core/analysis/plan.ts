@@ -50,11 +50,12 @@ export function rowGroupsOfBlocks(rowGroupRows: number[], blocks: ISubjectTaskBl
 }
 
 /**
- * Row groups decoded or waiting at once: one per worker and one more, as far as half the budget
- * holds their whole cycles (float32; the decoded columns themselves are the workers' transient
- * overhead, see the README's memory model).
+ * Row groups decoded or waiting at once: one per worker and one more, as far as three quarters of
+ * the budget holds their whole cycles (float32; the rest is for groups that span row groups and
+ * wait for their finish; the decoded columns themselves are the workers' transient overhead, see
+ * the README's memory model).
  */
 export function readWindow(poolSize: number, budget: number, rowGroupRows: number[], features: number): number {
   const largest = Math.max(1, ...rowGroupRows);
-  return Math.max(1, Math.min(poolSize + 1, Math.floor(budget / 2 / (largest * features * 4))));
+  return Math.max(1, Math.min(poolSize + 1, Math.floor((budget * 3) / 4 / (largest * features * 4))));
 }

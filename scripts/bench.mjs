@@ -158,7 +158,7 @@ for (const { preset, path } of files) {
   const seed = lastJson(run(python, ['scripts/bench_seed.py', path, '--budget-seconds', '20']).stdout);
   add({
     ...seed,
-    tool: `seed recipe (per cycle, pandas${seed.extrapolated ? `; ${seed.cyclesTimed} cycles timed, extrapolated` : ''})`,
+    tool: `seed recipe (per cycle, pandas${seed.extrapolated ? ', extrapolated' : ''})`,
     wallSeconds: seed.seconds.total
   });
   for (const backend of preset === 'bench' ? ['wasm', 'reference'] : ['wasm']) {

@@ -1,6 +1,6 @@
 /**
  * The analysis job's protocol between the page (or the CLI's main thread) and the decode
- * workers: types only, at the leaf of the import graph.
+ * workers: types only, at the leaf of the import graph (beside the kernels' types, its one import).
  *
  * #### Notes
  * A job's data stays in the workers: each decodes the row groups it is given, cuts them into
@@ -9,6 +9,7 @@
  * the rows of a cycle cut by a row-group boundary, and per group a few rounds of mergeable
  * partials (pattern moments, co-moments, key histograms for exact quantiles, RMSE).
  */
+import type { IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 
 /** The kernels a job runs inside the workers: the float64 oracle or WebAssembly SIMD. */
 export type JobKernel = 'reference' | 'wasm';
@@ -54,22 +55,12 @@ export interface IFlushAnswer {
   errors: string[];
 }
 
-/** Per-cycle features of some cycles, `[feature][cycle]` each. */
-export interface IJobPerCycle {
-  mean: Float64Array;
-  std: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
-  rom: Float64Array;
-  peakTiming: Float64Array;
-}
-
 /** What a worker answers for one chunk of whole cycles. */
 export interface IChunkResult {
   block: number;
   firstCycle: number;
   cycles: number;
-  perCycle: IJobPerCycle;
+  perCycle: IPerCycleFeatures;
   /** Validation flags per cycle (InvalidReason bits). */
   reasons: Uint8Array;
   /** The chunk file's name in the block's folder, when it was written there before the answer
@@ -116,20 +107,11 @@ export interface IGroupRoundRequest {
   mean?: Float64Array;
 }
 
-/** Mergeable pattern moments at each (feature, phase). */
-export interface IJobPatternPartial {
-  features: number;
-  count: Float64Array;
-  mean: Float64Array;
-  m2: Float64Array;
-  nan: Uint8Array;
-}
-
 /** One chunk's pattern moments and co-moments (merged in cycle order by whoever merges them). */
 export interface IMomentsPart {
   block: number;
   firstCycle: number;
-  partial: IJobPatternPartial;
+  partial: IPatternPartial;
   moments: { features: Float64Array; phases: Float64Array | null };
 }
 
@@ -138,7 +120,7 @@ export interface IGroupRoundAnswer {
   /** Level 0: each of the worker's chunks' moments. */
   parts?: IMomentsPart[];
   /** 'local': the group's merged moments. */
-  partial?: IJobPatternPartial;
+  partial?: IPatternPartial;
   moments?: { features: Float64Array; phases: Float64Array | null };
   /** Level 0: NaN samples per feature. */
   nan?: Float64Array;

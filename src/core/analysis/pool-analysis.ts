@@ -463,6 +463,8 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
   } catch (error) {
     await Promise.allSettled([...carriedTasks, ...finishing]);
     if (!stored) {
+      // Cache writes still under way in the workers end first: none may land after the removal.
+      await pool.broadcast(api => api.jobFlush(job));
       const folders = [...new Set(jobBlocks.map(block => block.folder).filter((folder): folder is string => !!folder))];
       const owner = store ?? context.scratch;
       await Promise.all(folders.map(folder => owner?.store.remove(folder).catch(() => undefined)));

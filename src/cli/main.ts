@@ -48,7 +48,7 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --nan P        analyze: propagate (LocoHub Python, default) or ignore (LocoHub R) NaN
   --threshold K  analyze: outlier cut = mean + K * SD of per-cycle RMSE (default 2)
   --profile F    analyze: record per-stage time, memory (RSS, heap) and CPU time, sampled, to F (JSON)
-  --memory-budget MB  analyze: cycle data held at once (default 512); a larger selection is streamed
+  --memory-budget MB  analyze: cycle data held at once (default 512); a larger group spills to disk
   --cache-dir DIR     analyze: keep decoded tensors in DIR and reuse them (default: $LOCOLENS_CACHE_DIR, else none)
   --progress     analyze: report row groups, bytes and cycles on stderr as they go
   --digest       analyze: print a JSON digest (counts, sums, timings, memory) instead of the results

@@ -244,32 +244,58 @@ function stringColumn(chunks: Data[], numRows: number): ColumnData {
     } else {
       const offsets = chunk.valueOffsets as Int32Array;
       const bytes = chunk.values as Uint8Array;
-      let previousStart = -1;
-      let previousEnd = -1;
-      let previousCode = -1;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const base = chunk.offset;
+      const length = chunk.length;
       const nullable = chunk.nullCount > 0;
-      for (let i = 0; i < chunk.length; i++) {
+      let i = 0;
+      while (i < length) {
         if (nullable && !isValid(chunk, i)) {
           codes[row + i] = -1;
-          previousStart = -1;
+          i++;
           continue;
         }
-        const start = offsets[chunk.offset + i];
-        const end = offsets[chunk.offset + i + 1];
-        if (previousStart >= 0 && end - start === previousEnd - previousStart && sameBytes(bytes, start, end, previousStart)) {
-          codes[row + i] = previousCode;
-        } else {
-          previousCode = codeOf(utf8.decode(bytes.subarray(start, end)));
-          codes[row + i] = previousCode;
+        const start = offsets[base + i];
+        const end = offsets[base + i + 1];
+        const size = end - start;
+        const code = codeOf(utf8.decode(bytes.subarray(start, end)));
+        // The run of rows equal to this value (subject and task come in long runs): each row's
+        // bytes are compared with the run's first, and the codes filled at once.
+        let j = i + 1;
+        while (j < length) {
+          const next = offsets[base + j];
+          if (offsets[base + j + 1] - next !== size || (nullable && !isValid(chunk, j))) {
+            break;
+          }
+          if (!equalBytes(view, bytes, next, start, size)) {
+            break;
+          }
+          j++;
         }
-        previousStart = start;
-        previousEnd = end;
+        codes.fill(code, row + i, row + j);
+        i = j;
       }
     }
     nulls += chunk.nullCount;
     row += chunk.length;
   }
   return { kind: 'codes', codes, dictionary, nullCount: nulls };
+}
+
+/** Whether `size` bytes at `a` and at `b` are equal (four at a time, then one by one). */
+function equalBytes(view: DataView, bytes: Uint8Array, a: number, b: number, size: number): boolean {
+  let k = 0;
+  for (; k + 4 <= size; k += 4) {
+    if (view.getUint32(a + k) !== view.getUint32(b + k)) {
+      return false;
+    }
+  }
+  for (; k < size; k++) {
+    if (bytes[a + k] !== bytes[b + k]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function decodeUtf8Values(data: Data): Array<string | null> {
@@ -280,13 +306,4 @@ function decodeUtf8Values(data: Data): Array<string | null> {
     out.push(isValid(data, i) ? utf8.decode(bytes.subarray(offsets[data.offset + i], offsets[data.offset + i + 1])) : null);
   }
   return out;
-}
-
-function sameBytes(bytes: Uint8Array, start: number, end: number, otherStart: number): boolean {
-  for (let i = start, j = otherStart; i < end; i++, j++) {
-    if (bytes[i] !== bytes[j]) {
-      return false;
-    }
-  }
-  return true;
 }

@@ -7,7 +7,13 @@
  */
 import { correlationsOfMoments, emptyCoMoments, mergeCoMoments, type ICoMoments } from '../kernels/co-moments';
 import type { ICycleGroup } from '../kernels/cycle-tensor';
-import { emptyPerCycleFeatures, finalizePatterns, mergePatternPartials, outliersFromRmse, quantilesOf } from '../kernels/reference';
+import {
+  emptyPerCycleFeatures,
+  finalizePatterns,
+  mergePatternPartials,
+  outliersFromRmse,
+  quartilesUnderPolicy
+} from '../kernels/reference';
 import {
   PHASES,
   type ICorrelations,
@@ -115,18 +121,7 @@ export class GroupAccumulator {
 
   /** The quantiles of feature `f` from all its samples (reordered in place). */
   setQuantiles(f: number, samples: Float32Array): void {
-    let values = samples;
-    const nan = values.some(v => v !== v);
-    if (nan && this.options.nan === 'propagate') {
-      return;
-    }
-    if (nan) {
-      values = values.filter(v => v === v);
-    }
-    if (values.length === 0) {
-      return;
-    }
-    [this.medians.q25[f], this.medians.median[f], this.medians.q75[f]] = quantilesOf(values, [0.25, 0.5, 0.75]);
+    this.setQuantileValues(f, ...quartilesUnderPolicy(samples, this.options.nan));
   }
 
   /** The quantiles of feature `f`, computed elsewhere (NaN stays NaN). */

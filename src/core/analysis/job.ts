@@ -9,8 +9,8 @@ import type { IColumnBatch } from '../parquet/column-data';
 import type { IChunkFiles } from '../store/chunk-files';
 import { coMoments } from '../kernels/co-moments';
 import { addKeyHistogram, radixBins } from '../kernels/radix-select';
-import { cycleRmse, finalizePatterns, patternPartial, perCycleFeatures, quantilesOf, validateCycles } from '../kernels/reference';
-import { PHASES, type ICycleTensor, type IKernelOptions } from '../kernels/types';
+import { cycleRmse, finalizePatterns, patternPartial, perCycleFeatures, quartilesUnderPolicy, validateCycles } from '../kernels/reference';
+import { PHASES, type ICycleTensor, type IKernelOptions, type IPatternPartial, type IPerCycleFeatures } from '../kernels/types';
 import { mergeMomentParts } from './merge';
 import { loadWasmKernels, type IChunkKernelResults, type WasmKernels } from '../kernels/wasm/wasm-kernels';
 import type {
@@ -28,6 +28,8 @@ import type {
 
 /** The kernels a job runs on a chunk: one meaning, the reference or the wasm implementation. */
 export interface IJobKernels {
+  /** Per-cycle features and pattern moments of a tensor (one fused pass). */
+  perCycleAndPatterns(tensor: ICycleTensor, options: IKernelOptions): { perCycle: IPerCycleFeatures; partial: IPatternPartial };
   /** Per-cycle features, pattern moments, validation flags and co-moments of one chunk. */
   chunk(tensor: ICycleTensor, options: IKernelOptions, withPhases: boolean): IChunkKernelResults;
   cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Float64Array;
@@ -43,28 +45,20 @@ function referenceQuantiles(tensors: ICycleTensor[], nan: IKernelOptions['nan'])
   const out = new Float64Array(F * 3).fill(NaN);
   for (let f = 0; f < F; f++) {
     const parts = tensors.map(tensor => tensor.data.subarray(f * tensor.cycles * PHASES, (f + 1) * tensor.cycles * PHASES));
-    let values = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+    const values = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
     let at = 0;
     for (const part of parts) {
       values.set(part, at);
       at += part.length;
     }
-    const hasNan = values.some(v => v !== v);
-    if (hasNan && nan === 'propagate') {
-      continue;
-    }
-    if (hasNan) {
-      values = values.filter(v => v === v);
-    }
-    if (values.length) {
-      out.set(quantilesOf(values, [0.25, 0.5, 0.75]), f * 3);
-    }
+    out.set(quartilesUnderPolicy(values, nan), f * 3);
   }
   return out;
 }
 
 /** The reference kernels (float64 TypeScript): the oracle. */
 export const referenceJobKernels: IJobKernels = {
+  perCycleAndPatterns: (tensor, options) => ({ perCycle: perCycleFeatures(tensor, options), partial: patternPartial(tensor) }),
   chunk: (tensor, options, withPhases) => ({
     perCycle: perCycleFeatures(tensor, options),
     partial: patternPartial(tensor),
@@ -79,6 +73,7 @@ export const referenceJobKernels: IJobKernels = {
 /** The WebAssembly SIMD kernels of this thread. */
 export function wasmJobKernels(wasm: WasmKernels): IJobKernels {
   return {
+    perCycleAndPatterns: (tensor, options) => wasm.perCycleAndPatterns(tensor, options),
     chunk: (tensor, options, withPhases) => wasm.chunkKernels(tensor, options, withPhases),
     cycleRmse: (tensor, mean, options) => wasm.cycleRmse(tensor, mean, options),
     keyHistogram: (samples, level, prefixes, counts) => wasm.keyHistogram(samples, level, prefixes, counts),
@@ -254,14 +249,8 @@ export class AnalysisJobs {
 
   /** A chunk of a stored block, read from this worker's store files. */
   async storedChunk(job: string, block: IJobBlock, chunk: IStoredChunk, features: string[], options: IJobOptions): Promise<IChunkResult> {
-    const { firstCycle, cycles, name } = chunk;
-    const bytes = await this.files(options).read(`${block.folder}/${name}`, null);
-    const expected = features.length * cycles * PHASES * 4;
-    if (bytes.byteLength !== expected) {
-      throw new LocolensError('io-error', `stored chunk ${block.folder}/${name}: ${bytes.byteLength} bytes, expected ${expected}`);
-    }
-    const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    return this.chunk(job, block, firstCycle, { features, cycles, data }, options, name);
+    const tensor = await this.readChunkFile(`${block.folder}/${chunk.name}`, features, chunk.cycles, options);
+    return this.chunk(job, block, chunk.firstCycle, tensor, options, chunk.name);
   }
 
   private files(options: IJobOptions): IChunkFiles {
@@ -446,15 +435,17 @@ export class AnalysisJobs {
   }
 
   private async tensorOf(chunk: IHeldChunk, features: string[], options: IJobOptions): Promise<ICycleTensor> {
-    if (chunk.tensor) {
-      return chunk.tensor;
-    }
-    const bytes = await this.files(options).read(chunk.path!, null);
-    const expected = features.length * chunk.cycles * PHASES * 4;
+    return chunk.tensor ?? this.readChunkFile(chunk.path!, features, chunk.cycles, options);
+  }
+
+  /** A chunk file of this worker's store as a tensor (a file of the wrong size is an error). */
+  private async readChunkFile(path: string, features: string[], cycles: number, options: IJobOptions): Promise<ICycleTensor> {
+    const bytes = await this.files(options).read(path, null);
+    const expected = features.length * cycles * PHASES * 4;
     if (bytes.byteLength !== expected) {
-      throw new LocolensError('io-error', `stored chunk ${chunk.path}: ${bytes.byteLength} bytes, expected ${expected}`);
+      throw new LocolensError('io-error', `stored chunk ${path}: ${bytes.byteLength} bytes, expected ${expected}`);
     }
-    return { features, cycles: chunk.cycles, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
+    return { features, cycles, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
   }
 
   /** Drop what this worker holds of a job (writes still under way end on their own). */

@@ -104,8 +104,7 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
   }
   // Where each block's chunks go: the store (cache) when there is one, the scratch store when its
   // group spills.
-  const target = (b: number): IAnalysisStore | undefined =>
-    stored ? store : (store ?? (spill[layout[b].group] ? context.scratch : undefined));
+  const target = (b: number): IAnalysisStore | undefined => store ?? (spill[layout[b].group] ? context.scratch : undefined);
   const jobBlocks: IJobBlock[] = blocks.map((block, b) => {
     const into = target(b);
     return {
@@ -113,11 +112,8 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
       group: layout[b].group,
       spans: block.spans,
       cycles: block.cycles,
-      folder: stored
-        ? stored[b].folder
-        : into
-          ? into.store.blockFolder(into.identity, plan.features, block.subject, block.task)
-          : undefined,
+      // (For a stored block this is the folder its index was read from.)
+      folder: into?.store.blockFolder(into.identity, plan.features, block.subject, block.task),
       spill: spill[layout[b].group]
     };
   });
@@ -139,7 +135,7 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
     }
     return -1;
   });
-  const storeRoot = (stored ? store : (store ?? context.scratch))?.store.root;
+  const storeRoot = (store ?? context.scratch)?.store.root;
   const job = `job${++jobCount}-${Date.now().toString(36)}`;
   const jobOptions: IJobOptions = {
     kernel: context.kernel,
@@ -449,8 +445,8 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
     if (store && !stored) {
       const workers = new Map<number, IWorkerRef>();
       holders.forEach(held => held.forEach((ref, slot) => workers.set(slot, ref)));
-      for (const on of workers.values()) {
-        const { value } = await pool.run(api => api.jobFlush(job), { on });
+      const flushed = await Promise.all([...workers.values()].map(on => pool.run(api => api.jobFlush(job), { on })));
+      for (const { value } of flushed) {
         for (const chunk of value.stored) {
           written[chunk.block].chunks.push({ name: chunk.name, firstCycle: chunk.firstCycle, cycles: chunk.cycles });
         }

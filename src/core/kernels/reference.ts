@@ -295,6 +295,26 @@ export function quantilesOf(values: Float32Array | Float64Array, qs: number[]): 
   return out;
 }
 
+/**
+ * q25, median and q75 of some samples under a NaN policy: NaN for all three when a NaN meets
+ * 'propagate' (or no sample is left), else over the samples without NaN. `values` may be reordered.
+ */
+export function quartilesUnderPolicy(values: Float32Array, nan: IKernelOptions['nan']): [number, number, number] {
+  let samples = values;
+  const hasNan = samples.some(v => v !== v);
+  if (hasNan && nan === 'propagate') {
+    return [NaN, NaN, NaN];
+  }
+  if (hasNan) {
+    samples = samples.filter(v => v === v);
+  }
+  if (samples.length === 0) {
+    return [NaN, NaN, NaN];
+  }
+  const [q25, median, q75] = quantilesOf(samples, [0.25, 0.5, 0.75]);
+  return [q25, median, q75];
+}
+
 /** Put the k-th smallest of `a[left..right]` at `a[k]`, smaller ones left of it, larger right (Hoare). */
 function selectKth(a: Float32Array | Float64Array, k: number, left: number, right: number): void {
   while (right > left) {

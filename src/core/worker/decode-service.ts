@@ -18,8 +18,6 @@ import { ParquetColumnReader } from '../parquet/column-reader';
 import { parquetWasm } from '../parquet/parquet-wasm';
 import { readParquetFooter, type IParquetFileInfo } from '../parquet/footer';
 import { keyRunsOfBatch, type IKeyColumns, type IKeyRunsPartial } from '../dataset/key-runs';
-import { cycleRmse, patternPartial, perCycleFeatures } from '../kernels/reference';
-import { loadWasmKernels } from '../kernels/wasm/wasm-kernels';
 import {
   chunkStatistics,
   groupStatistics,
@@ -111,10 +109,9 @@ export interface IDecodeService {
   jobRelease(job: string): Promise<Envelope<null>>;
 }
 
-/** The hot kernels a worker runs on a tensor sent to it (the page-coordinated path). */
-interface IChunkKernels {
-  perCycleAndPatterns(tensor: ICycleTensor, options: IKernelOptions): Promise<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }>;
-  cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Float64Array>;
+/** A chunk result's envelope with its buffers marked for transfer. */
+function chunkEnvelope(envelope: Envelope<IChunkResult>): Envelope<IChunkResult> {
+  return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
 }
 
 /** The buffers of a chunk result, transferred. */
@@ -221,8 +218,7 @@ export class DecodeService implements IDecodeService {
     tensor: ICycleTensor,
     options: IJobOptions
   ): Promise<Envelope<IChunkResult>> {
-    const envelope = await this.compute(() => this.jobs.chunk(job, block, firstCycle, tensor, options));
-    return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
+    return chunkEnvelope(await this.compute(() => this.jobs.chunk(job, block, firstCycle, tensor, options)));
   }
 
   async jobStoredChunk(
@@ -232,8 +228,7 @@ export class DecodeService implements IDecodeService {
     features: string[],
     options: IJobOptions
   ): Promise<Envelope<IChunkResult>> {
-    const envelope = await this.compute(() => this.jobs.storedChunk(job, block, chunk, features, options));
-    return envelope.ok ? transfer(envelope, chunkBuffers(envelope.value)) : envelope;
+    return chunkEnvelope(await this.compute(() => this.jobs.storedChunk(job, block, chunk, features, options)));
   }
 
   async jobRounds(
@@ -315,7 +310,7 @@ export class DecodeService implements IDecodeService {
     tensor: ICycleTensor,
     options: IKernelOptions
   ): Promise<Envelope<{ perCycle: IPerCycleFeatures; partial: IPatternPartial }>> {
-    const envelope = await this.compute(async () => (await this.kernels()).perCycleAndPatterns(tensor, options));
+    const envelope = await this.compute(async () => (await this.jobs.kernels('wasm')).perCycleAndPatterns(tensor, options));
     if (!envelope.ok) {
       return envelope;
     }
@@ -327,7 +322,7 @@ export class DecodeService implements IDecodeService {
   }
 
   async cycleRmse(tensor: ICycleTensor, mean: Float64Array, options: IKernelOptions): Promise<Envelope<Float64Array>> {
-    const envelope = await this.compute(async () => (await this.kernels()).cycleRmse(tensor, mean, options));
+    const envelope = await this.compute(async () => (await this.jobs.kernels('wasm')).cycleRmse(tensor, mean, options));
     return envelope.ok ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
   }
 
@@ -382,23 +377,6 @@ export class DecodeService implements IDecodeService {
       }
     });
     return envelope.ok && envelope.value instanceof Uint8Array ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
-  }
-
-  private kernelBackend: Promise<IChunkKernels> | null = null;
-
-  /** The wasm kernels of this worker, or the reference where WebAssembly SIMD is missing. */
-  private kernels(): Promise<IChunkKernels> {
-    this.kernelBackend ??= loadWasmKernels().then(
-      wasm => ({
-        perCycleAndPatterns: async (tensor, options) => wasm.perCycleAndPatterns(tensor, options),
-        cycleRmse: async (tensor, mean, options) => wasm.cycleRmse(tensor, mean, options)
-      }),
-      () => ({
-        perCycleAndPatterns: async (tensor, options) => ({ perCycle: perCycleFeatures(tensor, options), partial: patternPartial(tensor) }),
-        cycleRmse: async (tensor, mean, options) => cycleRmse(tensor, mean, options)
-      })
-    );
-    return this.kernelBackend;
   }
 
   private async compute<T>(work: () => Promise<T>): Promise<Envelope<T>> {

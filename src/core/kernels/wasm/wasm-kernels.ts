@@ -149,25 +149,7 @@ export class WasmKernels {
     const pNan = pM2 + cellBytes;
     this._copyIn(tensor, from, to, data);
     this._perCycleCalls(data, F, n, options, outs, pCount, pMean, pM2, pNan);
-    const buffer = this._exports.memory.buffer;
-    const f64 = (at: number, length: number) => new Float64Array(buffer, at, length).slice();
-    return {
-      perCycle: {
-        mean: f64(outs[0], size),
-        std: f64(outs[1], size),
-        min: f64(outs[2], size),
-        max: f64(outs[3], size),
-        rom: f64(outs[4], size),
-        peakTiming: f64(outs[5], size)
-      },
-      partial: {
-        features: F,
-        count: f64(pCount, cells),
-        mean: f64(pMean, cells),
-        m2: f64(pM2, cells),
-        nan: new Uint8Array(buffer, pNan, cells).slice()
-      }
-    };
+    return this._cycleOutputs(F, size, outs, pCount, pMean, pM2, pNan);
   }
 
   /** RMSE of cycles `[from, to)` against a mean pattern `[feature][phase]` (as `cycleRmse`). */
@@ -249,23 +231,9 @@ export class WasmKernels {
       const { kind, limit } = validationKind(tensor.features[f]);
       exports.validateFeature(data, C, kind, limit, at(layout.reasons));
     });
-    let buffer = exports.memory.buffer;
-    const f64 = (offset: number, length: number) => new Float64Array(buffer, offset, length).slice();
-    const perCycle: IPerCycleFeatures = {
-      mean: f64(outs[0], size),
-      std: f64(outs[1], size),
-      min: f64(outs[2], size),
-      max: f64(outs[3], size),
-      rom: f64(outs[4], size),
-      peakTiming: f64(outs[5], size)
-    };
-    const partial: IPatternPartial = {
-      features: F,
-      count: f64(pCount, cells),
-      mean: f64(pMean, cells),
-      m2: f64(pM2, cells),
-      nan: new Uint8Array(buffer, at(layout.nan), cells).slice()
-    };
+    const { perCycle, partial } = this._cycleOutputs(F, size, outs, pCount, pMean, pM2, at(layout.nan));
+    // The kernels below allocate nothing: the memory does not grow, and its buffer stays valid.
+    const buffer = exports.memory.buffer;
     const reasons = new Uint8Array(buffer, at(layout.reasons), C).slice();
     let moments: ICoMoments;
     if (C === 0) {
@@ -276,7 +244,6 @@ export class WasmKernels {
     } else {
       exports.gramFeatures(base, F, N, at(layout.scratch), at(layout.shift), at(layout.mean), at(layout.gram));
       moments = emptyCoMoments(F, withPhases);
-      buffer = exports.memory.buffer;
       fillTotals(moments.features, 0, F, N, new Float64Array(buffer, at(layout.mean), F), new Float64Array(buffer, at(layout.gram), P));
       if (withPhases && moments.phases) {
         exports.gramPhases(base, F, C, at(layout.shift), at(layout.phaseMean), at(layout.phaseGram));
@@ -344,6 +311,38 @@ export class WasmKernels {
     }
     this._exports.groupQuantiles(base, F, n, nan === 'propagate' ? 1 : 0, scratch, out);
     return new Float64Array(this._exports.memory.buffer, out, F * 3).slice();
+  }
+
+  /** Copies of the fused pass's outputs: per-cycle features (`[feature][cycle]`) and pattern moments. */
+  private _cycleOutputs(
+    F: number,
+    size: number,
+    outs: number[],
+    pCount: number,
+    pMean: number,
+    pM2: number,
+    pNan: number
+  ): { perCycle: IPerCycleFeatures; partial: IPatternPartial } {
+    const buffer = this._exports.memory.buffer;
+    const cells = F * PHASES;
+    const f64 = (at: number, length: number) => new Float64Array(buffer, at, length).slice();
+    return {
+      perCycle: {
+        mean: f64(outs[0], size),
+        std: f64(outs[1], size),
+        min: f64(outs[2], size),
+        max: f64(outs[3], size),
+        rom: f64(outs[4], size),
+        peakTiming: f64(outs[5], size)
+      },
+      partial: {
+        features: F,
+        count: f64(pCount, cells),
+        mean: f64(pMean, cells),
+        m2: f64(pM2, cells),
+        nan: new Uint8Array(buffer, pNan, cells).slice()
+      }
+    };
   }
 
   /**

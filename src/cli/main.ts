@@ -11,17 +11,18 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { analyzeDataset } from '../core/analysis/analyze-dataset';
-import { analysisToJSON, type IAnalysisProgress, type IAnalysisStore } from '../core/analysis/result';
+import { analysisToJSON, type IAnalysisProgress, type IAnalysisResult, type IAnalysisStore } from '../core/analysis/result';
+import { RESULT_TABLES, arrowIPC, resultMeta, resultTables } from '../core/analysis/result-tables';
 import { formatBytes } from '../core/format';
 import { analysisDigest } from '../core/analysis/analysis-digest';
 import type { DecodePool } from '../core/worker/decode-service';
 import { TensorStore } from '../core/store/tensor-store';
 import { LOCOLENS_VERSION } from '../core/version';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
-import { describeError, errorCode } from '../core/errors';
+import { LocolensError, describeError, errorCode } from '../core/errors';
 import { createNodePool } from '../core/pool/node-pool';
 import { useNodeGpu } from '../core/kernels/webgpu/node-gpu';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 import { PerformanceMonitor, nodeSampler } from '../core/monitor/performance-monitor';
@@ -30,7 +31,7 @@ import { formatAnalysis, formatProfile, formatSummary } from './format-summary';
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
        locolens analyze FILE [--subject S] [--task T] [--by task|subject-task] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
                              [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--profile F.json] [--json]
-                             [--memory-budget MB] [--cache-dir DIR] [--progress] [--digest] [--no-phase-correlations]
+                             [--memory-budget MB] [--cache-dir DIR] [--progress] [--digest] [--no-phase-correlations] [--tables DIR]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
             subjects, tasks, task_id values, cycles per subject x task, conformance findings
@@ -53,6 +54,9 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --progress     analyze: report row groups, bytes and cycles on stderr as they go
   --digest       analyze: print a JSON digest (counts, sums, timings, memory) instead of the results
   --no-phase-correlations  analyze: skip the 150 x F x F correlations at each phase
+  --tables DIR   analyze: write the group's tables to DIR as Arrow IPC streams (features, patterns,
+                 correlations, summary .arrow) and meta.json, as locolens.analyze() reads them;
+                 the selection must make one group (give --task, and --subject for one subject)
   --workers N    decode workers (default: the available cores)`;
 
 const EXIT = { ok: 0, failed: 1, usage: 2 };
@@ -77,6 +81,7 @@ interface IArgs {
   digest: boolean;
   phaseCorrelations: boolean;
   progress: boolean;
+  tables?: string;
 }
 
 class UsageError extends Error {}
@@ -178,6 +183,9 @@ function parseArgs(argv: string[]): IArgs {
       case '--progress':
         args.progress = true;
         break;
+      case '--tables':
+        args.tables = value(i++, arg);
+        break;
       case '--digest':
         args.digest = true;
         break;
@@ -237,6 +245,23 @@ function progressLine(): (progress: IAnalysisProgress) => void {
   };
 }
 
+/** The one group's tables as Arrow IPC streams and its meta record as JSON, in `folder`. */
+function writeTables(result: IAnalysisResult, folder: string, file: string): void {
+  if (result.groups.length !== 1) {
+    throw new LocolensError(
+      'bad-argument',
+      `--tables writes one group, and this selection makes ${result.groups.length}: give --task (and --subject for one subject)`
+    );
+  }
+  const group = result.groups[0];
+  mkdirSync(folder, { recursive: true });
+  const tables = resultTables(group);
+  for (const name of RESULT_TABLES) {
+    writeFileSync(join(folder, `${name}.arrow`), arrowIPC(tables[name]));
+  }
+  writeFileSync(join(folder, 'meta.json'), `${JSON.stringify(resultMeta(result, group, file))}\n`);
+}
+
 async function main(argv: string[]): Promise<number> {
   let args: IArgs;
   try {
@@ -289,11 +314,16 @@ async function main(argv: string[]): Promise<number> {
       if (args.progress) {
         process.stderr.write('\n');
       }
-      const output = args.digest
-        ? JSON.stringify(analysisDigest(result))
-        : args.json
-          ? JSON.stringify(analysisToJSON(result))
-          : formatAnalysis(result);
+      if (args.tables) {
+        writeTables(result, args.tables, args.file);
+      }
+      const output = args.tables
+        ? JSON.stringify(resultMeta(result, result.groups[0], args.file))
+        : args.digest
+          ? JSON.stringify(analysisDigest(result))
+          : args.json
+            ? JSON.stringify(analysisToJSON(result))
+            : formatAnalysis(result);
       process.stdout.write(`${output}\n`);
       if (monitor && args.profile) {
         monitor.stage('summary', result.timings.summaryMs);

@@ -3,54 +3,13 @@
  * mean/SD patterns (one row per feature and phase), as parquet or CSV through the Contents API.
  */
 import type { IGroupAnalysis } from '../core/analysis/result';
-import { PHASES } from '../core/kernels/types';
-import type { TableColumns } from '../core/worker/decode-service';
+import { patternColumns, perCycleColumns, type TableColumns } from '../core/analysis/result-tables';
 import type { IAnalysisRequest } from './tokens';
 
 /** Where exported tables go. */
 export interface IExportTarget {
   /** Write a table to `path` (server root relative) in the format. */
   writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void>;
-}
-
-/** The per-cycle table of a group: subject, task, cycle, per feature mean…peak timing, RMSE, flags. */
-export function perCycleColumns(group: IGroupAnalysis, task: string): TableColumns {
-  const C = group.cycles;
-  const columns: TableColumns = {
-    subject: group.cycleSubjects,
-    task: Array.from({ length: C }, () => task),
-    cycle: Float64Array.from(group.cycleIndex)
-  };
-  group.features.forEach((name, f) => {
-    for (const [key, suffix] of [
-      ['mean', 'mean'],
-      ['std', 'std'],
-      ['min', 'min'],
-      ['max', 'max'],
-      ['rom', 'rom'],
-      ['peakTiming', 'peak_timing']
-    ] as const) {
-      columns[`${name}__${suffix}`] = group.perCycle[key].slice(f * C, (f + 1) * C);
-    }
-  });
-  columns.rmse = group.outliers.rmse.slice();
-  const outliers = new Set(group.outliers.cycles);
-  columns.outlier = Float64Array.from({ length: C }, (_, c) => (outliers.has(c) ? 1 : 0));
-  columns.valid = Float64Array.from(group.validation.valid);
-  return columns;
-}
-
-/** The patterns of a group: feature, phase index, phase (%), mean, SD, cycles counted. */
-export function patternColumns(group: IGroupAnalysis): TableColumns {
-  const F = group.features.length;
-  return {
-    feature: Array.from({ length: F * PHASES }, (_, i) => group.features[Math.floor(i / PHASES)]),
-    phase_index: Float64Array.from({ length: F * PHASES }, (_, i) => i % PHASES),
-    phase_ipsi: Float64Array.from({ length: F * PHASES }, (_, i) => ((i % PHASES) * 100) / PHASES),
-    mean: group.patterns.mean.slice(),
-    std: group.patterns.std.slice(),
-    cycles: group.patterns.count.slice()
-  };
 }
 
 /**
@@ -71,7 +30,7 @@ export async function exportPerCycleTable(
   const base = `${folder}${stem}.${label}`;
   const features = `${base}.cycle-features.${format}`;
   const patterns = `${base}.patterns.${format}`;
-  await target.writeTable(features, perCycleColumns(group, group.task), format);
+  await target.writeTable(features, perCycleColumns(group), format);
   await target.writeTable(patterns, patternColumns(group), format);
   const read = format === 'parquet' ? 'read_parquet' : 'read_csv';
   return {
@@ -91,7 +50,13 @@ export function toCsv(columns: TableColumns): string {
       names
         .map(name => {
           const value = columns[name][r];
-          return typeof value === 'string' ? quote(value) : Number.isFinite(value) ? String(value) : '';
+          return typeof value === 'string'
+            ? quote(value)
+            : typeof value === 'boolean'
+              ? String(value)
+              : Number.isFinite(value)
+                ? String(value)
+                : '';
         })
         .join(',')
     );

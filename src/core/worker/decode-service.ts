@@ -28,6 +28,7 @@ import {
 import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 import { AnalysisJobs } from '../analysis/job';
+import { arrowIPC, type TableColumns } from '../analysis/result-tables';
 import type {
   IChunkResult,
   IGroupRoundAnswer,
@@ -40,7 +41,7 @@ import type {
 } from './protocol';
 
 /** Columns of a table to write: numbers or strings, all of the same length. */
-export type TableColumns = Record<string, Float64Array | string[]>;
+export type { TableColumns };
 
 export type { Envelope, IIoCount } from '../errors';
 
@@ -329,9 +330,7 @@ export class DecodeService implements IDecodeService {
   async writeParquet(columns: TableColumns): Promise<Envelope<Uint8Array>> {
     const envelope = await this.compute(async () => {
       const wasm = await parquetWasm();
-      const { tableFromArrays, tableToIPC } = await import('apache-arrow');
-      const ipc = tableToIPC(tableFromArrays(columns as Record<string, Float64Array | string[]>), 'stream');
-      const table = wasm.Table.fromIPCStream(ipc);
+      const table = wasm.Table.fromIPCStream(arrowIPC(columns));
       const properties = new wasm.WriterPropertiesBuilder().setCompression(wasm.Compression.ZSTD).build();
       return wasm.writeParquet(table, properties);
     });

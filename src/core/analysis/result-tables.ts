@@ -1,0 +1,148 @@
+/**
+ * The tables of one analysed group, as the analysis view exports them, the notebook's
+ * `locolens.analyze()` receives them and the CLI's `--tables` writes them: per-cycle features,
+ * patterns, correlations and summary statistics, with one set of names and units
+ * (docs/notebook-protocol.md), and their Arrow IPC form.
+ */
+import { Bool, Table, Utf8, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+
+import { PHASES } from '../kernels/types';
+import { LOCOLENS_VERSION } from '../version';
+import type { IAnalysisResult, IGroupAnalysis } from './result';
+
+/** Named columns: float64, int32, boolean or string values, all of one length. */
+export type TableColumns = Record<string, Float64Array | Int32Array | boolean[] | string[]>;
+
+/** The four tables of a group, in the order the notebook protocol sends them. */
+export const RESULT_TABLES = ['features', 'patterns', 'correlations', 'summary'] as const;
+export type ResultTableName = (typeof RESULT_TABLES)[number];
+
+const SUMMARY_KEYS = ['mean', 'std', 'min', 'max', 'median', 'q25', 'q75'] as const;
+
+/** The per-cycle table: subject, task, cycle, per feature mean…peak timing, RMSE, outlier, valid. */
+export function perCycleColumns(group: IGroupAnalysis): TableColumns {
+  const C = group.cycles;
+  const columns: TableColumns = {
+    subject: group.cycleSubjects.slice(),
+    task: Array.from({ length: C }, () => group.task),
+    cycle: Int32Array.from(group.cycleIndex)
+  };
+  group.features.forEach((name, f) => {
+    for (const [key, suffix] of [
+      ['mean', 'mean'],
+      ['std', 'std'],
+      ['min', 'min'],
+      ['max', 'max'],
+      ['rom', 'rom'],
+      ['peakTiming', 'peak_timing']
+    ] as const) {
+      columns[`${name}__${suffix}`] = group.perCycle[key].slice(f * C, (f + 1) * C);
+    }
+  });
+  columns.rmse = group.outliers.rmse.slice();
+  const outliers = new Set(group.outliers.cycles);
+  columns.outlier = Array.from({ length: C }, (_, c) => outliers.has(c));
+  columns.valid = Array.from(group.validation.valid, v => v !== 0);
+  return columns;
+}
+
+/** The patterns: feature, phase index, phase (% of the cycle), mean, SD, cycles counted. */
+export function patternColumns(group: IGroupAnalysis): TableColumns {
+  const F = group.features.length;
+  return {
+    feature: Array.from({ length: F * PHASES }, (_, i) => group.features[Math.floor(i / PHASES)]),
+    phase_index: Int32Array.from({ length: F * PHASES }, (_, i) => i % PHASES),
+    phase_ipsi: Float64Array.from({ length: F * PHASES }, (_, i) => ((i % PHASES) * 100) / PHASES),
+    mean: group.patterns.mean.slice(),
+    std: group.patterns.std.slice(),
+    cycles: group.patterns.count.slice()
+  };
+}
+
+/** The F × F Pearson correlations over all samples: a feature column and one column per feature. */
+export function correlationColumns(group: IGroupAnalysis): TableColumns {
+  const F = group.features.length;
+  const matrix = group.correlations.features;
+  const columns: TableColumns = { feature: group.features.slice() };
+  group.features.forEach((name, b) => {
+    columns[name] = Float64Array.from({ length: F }, (_, a) => matrix[a * F + b]);
+  });
+  return columns;
+}
+
+/** Summary statistics over all samples, one row per feature. */
+export function summaryColumns(group: IGroupAnalysis): TableColumns {
+  const columns: TableColumns = { feature: group.features.slice() };
+  for (const key of SUMMARY_KEYS) {
+    columns[key] = Float64Array.from(group.summary[key]);
+  }
+  return columns;
+}
+
+/** Every table of a group, by name. */
+export function resultTables(group: IGroupAnalysis): Record<ResultTableName, TableColumns> {
+  return {
+    features: perCycleColumns(group),
+    patterns: patternColumns(group),
+    correlations: correlationColumns(group),
+    summary: summaryColumns(group)
+  };
+}
+
+/** What travels beside the tables (docs/notebook-protocol.md). */
+export interface IResultMeta {
+  task: string;
+  subjects: string[];
+  cycles: number;
+  features: string[];
+  threshold: number;
+  cut: number | null;
+  ddof: 0 | 1;
+  nan: 'propagate' | 'ignore';
+  backend: string;
+  adapter: string | null;
+  fallback: string | null;
+  timings: Record<string, number>;
+  file: { path: string; size: number };
+  locolensVersion: string;
+}
+
+/** The meta record of a group of a result. */
+export function resultMeta(result: IAnalysisResult, group: IGroupAnalysis, path: string): IResultMeta {
+  return {
+    task: group.task,
+    subjects: group.subjects,
+    cycles: group.cycles,
+    features: group.features,
+    threshold: group.outliers.threshold,
+    cut: Number.isFinite(group.outliers.cut) ? group.outliers.cut : null,
+    ddof: result.options.ddof,
+    nan: result.options.nan,
+    backend: result.backend,
+    adapter: result.adapter ?? null,
+    fallback: result.fallback ?? null,
+    timings: { ...result.timings },
+    file: { path, size: result.file.sizeBytes },
+    locolensVersion: LOCOLENS_VERSION
+  };
+}
+
+/** A table as an Arrow table: float64, int32, bool and (plain, not dictionary) utf8 columns. */
+export function arrowTable(columns: TableColumns): Table {
+  const vectors: Record<string, Vector> = {};
+  for (const [name, values] of Object.entries(columns)) {
+    if (values instanceof Float64Array || values instanceof Int32Array) {
+      vectors[name] = makeVector(values);
+    } else if (values.length && typeof values[0] === 'boolean') {
+      vectors[name] = vectorFromArray(values as boolean[], new Bool());
+    } else {
+      vectors[name] = vectorFromArray(values as string[], new Utf8());
+    }
+  }
+  return new Table(vectors);
+}
+
+/** A table as an Arrow IPC stream (what pyarrow.ipc.open_stream reads). */
+export function arrowIPC(columns: TableColumns): Uint8Array {
+  return tableToIPC(arrowTable(columns), 'stream');
+}

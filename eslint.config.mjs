@@ -49,6 +49,17 @@ export default tseslint.config(
     }
   },
   {
+    files: ['src/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['@jupyterlab/*', '@lumino/widgets'], message: 'src/model is headless: no JupyterLab or widget imports' }]
+        }
+      ]
+    }
+  },
+  {
     files: ['scripts/**/*.mjs', 'test/**/*.mjs', '*.mjs', '*.js'],
     // Node scripts; the benchmark's page functions run in Chromium.
     languageOptions: { globals: { ...globals.node, ...globals.browser, Plotly: 'readonly' } }

@@ -36,7 +36,18 @@ export class ActivityStatus extends Widget {
   private current: IActivity | null = null;
   private shown = 0;
 
+  /** Analyses running now (shown as data-running: tests check that cancelled work stops). */
+  private readonly running = new Set<number>();
+
   private showActivity(activity: IActivity | null): void {
+    if (activity) {
+      if (activity.state === 'running') {
+        this.running.add(activity.id);
+      } else {
+        this.running.delete(activity.id);
+      }
+      this.node.dataset.running = String(this.running.size);
+    }
     const at = performance.now();
     // At most 10 updates a second while running; ends are always shown.
     if (activity?.state === 'running' && activity.progress && activity.id === this.current?.id && at - this.shown < 100) {

@@ -9,11 +9,13 @@
  */
 import { Widget } from '@lumino/widgets';
 
+import { AnalysisModel } from '../model/analysis-model';
 import { progressFraction, type IAnalysisProgress, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/result';
-import { describeError, errorCode } from '../core/errors';
+import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
-import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure, type IPlotTheme } from '../plots/figures';
+import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure } from '../plots/figures';
+import { readTheme } from '../plots/plot-theme';
 import { h } from './dom';
 import { exportPerCycleTable, type IExportTarget } from './export-results';
 import type { BrowserBackend, IAnalysisRequest, ILocolensDatasets, ILocolensPerformance } from './tokens';
@@ -53,7 +55,25 @@ export class AnalysisView extends Widget {
     this.title.closable = true;
     this.node.replaceChildren(this.header, this.controls, this.plot, this.table, this.footer);
     this.status('Analysing…', 'loading');
+    // A subject's view computes all its tasks (the Compare tab draws them).
+    this.model = new AnalysisModel(datasets, {
+      path: request.path,
+      task: request.task,
+      subject: request.subject,
+      subjects: request.subjects,
+      allTasksOfSubject: true
+    });
+    this.model.progressChanged.connect((_, progress) => this.showProgress(progress));
+    this.model.statusChanged.connect((_, status) => this.onStatus(status));
+    this.model.resultChanged.connect(() => this.onResult());
+    this.model.featureChanged.connect(() => {
+      this.page = 0;
+      void this.draw();
+    });
   }
+
+  /** The analysis this view shows and drives. */
+  readonly model: AnalysisModel;
 
   private readonly header = h('div', { class: 'locolens-analysis-header' });
   private readonly controls = h('div', { class: 'locolens-analysis-controls', role: 'toolbar' });
@@ -64,17 +84,11 @@ export class AnalysisView extends Widget {
   private comparison: IAnalysisResult | null = null;
   private group: IGroupAnalysis | null = null;
   private tab: Tab = 'patterns';
-  private feature = 0;
   private phase: number | null = null;
   /** Draw every cycle as a line even past MAX_CYCLE_LINES. */
   private allLines = false;
   /** Subjects the task view is restricted to (empty: all). */
   private subjectFilter: string[] = [];
-  private options: { ddof: 0 | 1; nan: 'propagate' | 'ignore'; outlierThreshold: number; backend?: BrowserBackend } = {
-    ddof: 0,
-    nan: 'propagate',
-    outlierThreshold: 2
-  };
   private page = 0;
   private plotly: typeof import('plotly.js-dist-min').default | null = null;
   private drawing = 0;
@@ -84,51 +98,43 @@ export class AnalysisView extends Widget {
     return this.result;
   }
 
-  /** Run the analysis and draw it. */
-  async load(): Promise<void> {
-    const { path, task, subject, subjects } = this.request;
-    this.running?.abort();
-    const controller = new AbortController();
-    this.running = controller;
-    try {
-      this.showProgress(null, controller);
-      const chosen = this.subjectFilter.length ? this.subjectFilter : subjects;
-      const result = await this.datasets.analyze(
-        path,
-        subject ? { subjects: [subject], groupBy: 'subject-task' } : { task, subjects: chosen, groupBy: 'task' },
-        { ...this.options, signal: controller.signal, onProgress: progress => this.showProgress(progress, controller) }
+  /** Run the analysis (again); the view follows its model. */
+  load(): Promise<void> {
+    return this.model.run();
+  }
+
+  private get feature(): number {
+    return this.model.feature;
+  }
+
+  private onStatus(status: string): void {
+    if (status === 'running') {
+      this.showProgress(null);
+    } else if (status === 'cancelled' || status === 'error') {
+      this.status(
+        status === 'cancelled'
+          ? 'Analysis cancelled. Change an option or press Analyse again to rerun it.'
+          : (this.model.error?.message ?? 'The analysis failed.'),
+        'error'
       );
-      const group = result.groups.find(g => g.task === task);
-      if (!group) {
-        throw new Error(`no cycles of ${task}${subject ? ` for ${subject}` : ''}`);
-      }
-      this.result = result;
-      this.group = group;
-      this.comparison = subject ? result : null;
-      if (!this.result || this.feature >= group.features.length) {
-        this.feature = Math.max(
-          0,
-          group.features.findIndex(name => name.startsWith('knee_flexion_angle'))
-        );
-      }
-      this.renderControls();
-      this.renderHeader();
-      await this.draw();
-    } catch (error) {
-      if (controller === this.running) {
-        this.status(
-          errorCode(error) === 'cancelled'
-            ? 'Analysis cancelled. Change an option or press Analyse again to rerun it.'
-            : describeError(error),
-          'error'
-        );
-        this.header.append(this.rerunButton());
-      }
-    } finally {
-      if (controller === this.running) {
-        this.running = null;
-      }
+      this.header.append(this.rerunButton());
     }
+  }
+
+  private onResult(): void {
+    const result = this.model.result!;
+    const group = this.model.group!;
+    if (this.result !== result && this.result?.options.ddof !== result.options.ddof) {
+      this.comparison = null;
+    }
+    this.result = result;
+    this.group = group;
+    if (this.request.subject && !this.comparison) {
+      this.comparison = result;
+    }
+    this.renderControls();
+    this.renderHeader();
+    void this.draw();
   }
 
   /** One feature's cycles of a streamed group from the tensor store (kept per feature). */
@@ -149,12 +155,10 @@ export class AnalysisView extends Widget {
   private readonly samplesByFeature = new Map<number, Promise<Float32Array | null>>();
   private samplesOf: IAnalysisResult | null = null;
 
-  /** The run in progress, cancelled by its button, a newer run or closing the view. */
-  private running: AbortController | null = null;
   private progressShown = 0;
 
   /** A progress bar (bytes, row groups, cycles) and a Cancel button while the analysis runs. */
-  private showProgress(progress: IAnalysisProgress | null, controller: AbortController): void {
+  private showProgress(progress: IAnalysisProgress | null): void {
     const at = performance.now();
     if (progress && at - this.progressShown < 100 && progress.cyclesDone < progress.cycles) {
       return;
@@ -170,7 +174,7 @@ export class AnalysisView extends Widget {
       'aria-label': 'Analysis progress'
     });
     const cancel = h('button', { class: 'jp-mod-styled jp-mod-warn', 'data-locolens': 'cancel' }, 'Cancel');
-    cancel.addEventListener('click', () => controller.abort());
+    cancel.addEventListener('click', () => this.model.abort());
     const details = progress
       ? [
           progress.rowGroups ? `row groups ${progress.rowGroupsDone}/${progress.rowGroups}` : null,
@@ -199,7 +203,7 @@ export class AnalysisView extends Widget {
   }
 
   dispose(): void {
-    this.running?.abort();
+    this.model.dispose();
     super.dispose();
   }
 
@@ -295,11 +299,7 @@ export class AnalysisView extends Widget {
         return option;
       })
     );
-    feature.addEventListener('change', () => {
-      this.feature = Number(feature.value);
-      this.page = 0;
-      void this.draw();
-    });
+    feature.addEventListener('change', () => this.model.setFeature(Number(feature.value)));
     const nan = h(
       'select',
       {
@@ -310,7 +310,7 @@ export class AnalysisView extends Widget {
       },
       [h('option', { value: 'propagate' }, 'NaN propagates'), h('option', { value: 'ignore' }, 'NaN ignored')]
     );
-    nan.value = this.options.nan;
+    nan.value = this.model.options.nan;
     const ddof = h(
       'select',
       {
@@ -321,30 +321,44 @@ export class AnalysisView extends Widget {
       },
       [h('option', { value: '0' }, 'SD ddof 0'), h('option', { value: '1' }, 'SD ddof 1')]
     );
-    ddof.value = String(this.options.ddof);
+    ddof.value = String(this.model.options.ddof);
     const rerun = () => {
-      this.options = { ...this.options, nan: nan.value as 'propagate' | 'ignore', ddof: Number(ddof.value) as 0 | 1 };
       this.comparison = null;
-      void this.load();
+      void this.model.setOptions({ nan: nan.value as 'propagate' | 'ignore', ddof: Number(ddof.value) as 0 | 1 });
     };
+    const threshold = h('input', {
+      type: 'number',
+      class: 'jp-mod-styled locolens-threshold',
+      min: 0,
+      step: 0.1,
+      value: this.model.options.outlierThreshold,
+      'aria-label': 'Outlier threshold k',
+      'data-locolens': 'threshold',
+      title: 'Outlier cycles: RMSE > mean + k · SD of the per-cycle RMSE (applied at once, no rerun)'
+    });
+    threshold.addEventListener('change', () => {
+      const k = Number(threshold.value);
+      if (Number.isFinite(k) && k >= 0) {
+        void this.model.setOptions({ outlierThreshold: k });
+      }
+    });
     const backend = h(
       'select',
       { class: 'jp-mod-styled', 'aria-label': 'Backend', 'data-locolens': 'backend-select', title: 'Where the kernels run' },
       [
-        h('option', { value: '' }, 'backend: setting'),
+        h('option', { value: '' }, 'backend as in the settings'),
         h('option', { value: 'workers' }, 'worker pool'),
         h('option', { value: 'webgpu' }, 'WebGPU')
       ]
     );
-    backend.value = this.options.backend ?? '';
+    backend.value = this.model.options.backend ?? '';
     backend.addEventListener('change', () => {
-      this.options = { ...this.options, backend: (backend.value || undefined) as BrowserBackend | undefined };
       this.comparison = null;
-      void this.load();
+      void this.model.setOptions({ backend: (backend.value || undefined) as BrowserBackend | undefined });
     });
     nan.addEventListener('change', rerun);
     ddof.addEventListener('change', rerun);
-    const extra: HTMLElement[] = [nan, ddof, backend];
+    const extra: HTMLElement[] = [nan, ddof, h('label', { class: 'locolens-inline' }, 'outliers k ', threshold), backend];
     if (!this.request.subject) {
       extra.push(this.subjectPicker());
     }
@@ -418,7 +432,7 @@ export class AnalysisView extends Widget {
       }
       this.subjectFilter = picked.length === all.length ? [] : picked;
       this.comparison = null;
-      void this.load();
+      void this.model.setRequest({ subjects: this.subjectFilter.length ? this.subjectFilter : this.request.subjects });
     });
     return h(
       'details',
@@ -497,7 +511,7 @@ export class AnalysisView extends Widget {
           subjects: this.subjectFilter.length ? this.subjectFilter : this.request.subjects,
           groupBy: 'subject-task'
         },
-        this.options
+        this.model.options
       );
     }
     return this.comparison;
@@ -585,21 +599,4 @@ export class AnalysisView extends Widget {
       this.footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
     }
   }
-}
-
-/** The plot colours of the theme in effect, from JupyterLab's CSS variables. */
-export function readTheme(node: HTMLElement): IPlotTheme {
-  const style = getComputedStyle(node);
-  const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
-  return {
-    font: v('--jp-ui-font-color1', '#212121'),
-    fontSecondary: v('--jp-ui-font-color2', '#616161'),
-    background: v('--jp-layout-color0', '#ffffff'),
-    grid: v('--jp-border-color2', '#e0e0e0'),
-    accent: v('--jp-brand-color1', '#1976d2'),
-    cycle: v('--jp-layout-color4', '#9e9e9e'),
-    outlier: v('--jp-error-color1', '#d32f2f'),
-    invalid: v('--jp-warn-color1', '#f57c00'),
-    palette: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
-  };
 }

@@ -6,6 +6,9 @@ import { ICommandPalette, IThemeManager, MainAreaWidget } from '@jupyterlab/appu
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { INotebookTracker } from '@jupyterlab/notebook';
+
+import { LiveAnalyses } from '../notebook/live-analyses';
 import { LocolensRenderer } from '../notebook/locolens-renderer';
 import { LOCOLENS_MIME } from '../notebook/spec';
 import { WidgetTracker } from '@jupyterlab/apputils';
@@ -258,19 +261,42 @@ export const activityStatusPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-/** Notebook outputs of `locolens.show(...)` (application/vnd.locolens.v1+json). */
+/**
+ * Notebook outputs of `locolens.show(...)` and `locolens.analyze(...)` (application/vnd.locolens.v1+json),
+ * and the comm target through which `analyze` gets its results back in the kernel.
+ */
 export const notebookRendererPlugin: JupyterFrontEndPlugin<void> = {
   id: PluginIDs.notebook,
-  description: 'Renders locolens.show() outputs in notebooks and keeps their results and a static fallback in the saved notebook.',
+  description:
+    'Renders locolens.show() and locolens.analyze() outputs in notebooks, sends analyze() results back to the kernel, and keeps results and a static fallback in the saved notebook.',
   autoStart: true,
   requires: [IRenderMimeRegistry, ILocolensDatasets],
-  activate: (app: JupyterFrontEnd, rendermime: IRenderMimeRegistry, datasets: ILocolensDatasets): void => {
+  optional: [INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    datasets: ILocolensDatasets,
+    notebooks: INotebookTracker | null
+  ): void => {
+    const live = new LiveAnalyses();
+    // The comm target on every notebook's kernel, present and future (JupyterLab 4 and Notebook 7).
+    notebooks?.widgetAdded.connect((_, panel) => {
+      const register = () => {
+        const kernel = panel.sessionContext.session?.kernel;
+        if (kernel) {
+          live.registerKernel(kernel);
+        }
+      };
+      panel.sessionContext.kernelChanged.connect(register);
+      void panel.sessionContext.ready.then(register);
+      register();
+    });
     rendermime.addFactory(
       {
         safe: true,
         mimeTypes: [LOCOLENS_MIME],
         defaultRank: 0,
-        createRenderer: options => new LocolensRenderer(options, datasets)
+        createRenderer: options => new LocolensRenderer(options, datasets, live)
       },
       0
     );

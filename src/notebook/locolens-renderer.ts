@@ -16,18 +16,20 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { Data, Layout } from 'plotly.js';
 
-import type { IAnalysisResult, IGroupAnalysis } from '../core/analysis/result';
+import { AnalysisModel } from '../model/analysis-model';
+import { progressFraction, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/result';
 import { describeError } from '../core/errors';
+import { formatBytes } from '../core/format';
 import { quantileSorted } from '../core/kernels/reference';
 import { PHASES } from '../core/kernels/types';
-import { baseLayout, correlationFigure, patternFigure, PHASE_PERCENT, romFigure, safeLabel, type IPlotTheme } from '../plots/figures';
-import { readTheme } from '../lab/analysis-view';
+import { correlationFigure, cycleScatterFigure, patternFigure, romFigure } from '../plots/figures';
+import { readTheme } from '../plots/plot-theme';
+import { savedCorrelationFigure, savedPatternFigure, savedRomFigure } from '../plots/saved-figures';
 import { DatasetSummaryView } from '../lab/dataset-summary-view';
 import { h, tableOf } from '../lab/dom';
 import type { ILocolensDatasets } from '../lab/tokens';
+import type { LiveAnalyses } from './live-analyses';
 import { LOCOLENS_MIME, checkSpec, type ILocolensSpec, type ISavedResults } from './spec';
-
-/** The version written into saved results. */
 
 type Plotly = typeof import('plotly.js-dist-min').default;
 
@@ -35,7 +37,8 @@ type Plotly = typeof import('plotly.js-dist-min').default;
 export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
   constructor(
     private readonly options: IRenderMime.IRendererOptions,
-    private readonly datasets: ILocolensDatasets
+    private readonly datasets: ILocolensDatasets,
+    private readonly live: LiveAnalyses | null = null
   ) {
     super();
     this.addClass('locolens-output');
@@ -44,6 +47,11 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
   private writtenToken: string | null = null;
   private plotly: Plotly | null = null;
   private feature = 0;
+  /** The analysis of a computed output (shared with the kernel for `locolens.analyze`). */
+  private model: AnalysisModel | null = null;
+  private releaseModel: (() => void) | null = null;
+  /** Redraws the live plots (feature or selection changed). */
+  private redraw: (() => Promise<void>) | null = null;
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const checked = checkSpec(model.data[LOCOLENS_MIME]);
@@ -62,7 +70,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     await this.compute(spec, model);
   }
 
-  private async compute(spec: ILocolensSpec, model: IRenderMime.IMimeModel): Promise<void> {
+  private async compute(spec: ILocolensSpec, mime: IRenderMime.IMimeModel): Promise<void> {
     this.node.replaceChildren(h('div', { class: 'locolens-message', role: 'status' }, `locolens: reading ${spec.path}…`));
     let path: string;
     try {
@@ -71,72 +79,163 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       this.showError(describeError(error));
       return;
     }
-    try {
-      const file = await this.datasets.stat(path);
-      const token = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-      const base: ISavedResults = {
-        token,
-        computedAt: new Date().toISOString(),
-        locolensVersion: LOCOLENS_VERSION,
-        file,
-        backend: 'workers',
-        features: []
-      };
-      let results: ISavedResults;
-      if (spec.view === 'dataset') {
+    if (spec.view === 'dataset') {
+      try {
+        const file = await this.datasets.stat(path);
         const summary = await this.datasets.inspect(path);
         // The summary view's DOM only (it needs no Lumino lifecycle); the file is read once.
         const view = new DatasetSummaryView(this.datasets);
-        this.node.replaceChildren(this.strip(`dataset summary · ${summary.io.millis} ms · read ${summary.io.bytesRead} bytes`), view.node);
+        this.node.replaceChildren(
+          this.strip(`dataset summary · ${summary.io.millis} ms · read ${formatBytes(summary.io.bytesRead)}`),
+          view.node
+        );
         await view.load(path);
-        results = { ...base, backend: 'none', features: summary.variables.map(v => v.name), dataset: summary };
-      } else {
-        const selection = spec.selection.subject
-          ? {
-              subjects: [spec.selection.subject],
-              task: spec.selection.task ?? undefined,
-              features: spec.selection.features ?? undefined,
-              groupBy: 'subject-task' as const
-            }
-          : { task: spec.selection.task ?? undefined, features: spec.selection.features ?? undefined, groupBy: 'task' as const };
-        const result = await this.datasets.analyze(path, selection, {
-          ddof: spec.options.ddof,
-          nan: spec.options.nan,
-          outlierThreshold: spec.options.threshold,
-          backend: spec.options.backend
-        });
-        const group = result.groups[0];
-        if (!group) {
-          throw new Error('no cycles match the selection');
-        }
-        results = { ...base, ...this.compact(spec, result, group) };
-        await this.drawLive(spec, path, result, group);
+        const results: ISavedResults = {
+          ...this.base(file),
+          backend: 'none',
+          features: summary.variables.map(v => v.name),
+          dataset: summary
+        };
+        await this.save(spec, results, mime);
+      } catch (error) {
+        this.showError(`${spec.path}: ${describeError(error)}`);
       }
-      await this.save(spec, results, model);
-    } catch (error) {
-      this.showError(`${spec.path}: ${describeError(error)}`);
+      return;
+    }
+    this.attachModel(spec, path, mime);
+  }
+
+  /** The output's analysis model (for `locolens.analyze`, the one the kernel drives) and its wiring. */
+  private attachModel(spec: ILocolensSpec, path: string, mime: IRenderMime.IMimeModel): void {
+    this.releaseModel?.();
+    const create = () =>
+      new AnalysisModel(
+        this.datasets,
+        { path, task: spec.selection.task ?? '', subject: spec.selection.subject ?? null, features: spec.selection.features ?? null },
+        { ddof: spec.options.ddof, nan: spec.options.nan, outlierThreshold: spec.options.threshold, backend: spec.options.backend }
+      );
+    const acquired =
+      spec.live && this.live ? this.live.acquire(spec.live.id, create) : { model: create(), release: () => undefined, fresh: true };
+    const model = acquired.model;
+    this.model = model;
+    this.releaseModel = () => {
+      this.releaseModel = null;
+      model.statusChanged.disconnect(onStatus);
+      model.progressChanged.disconnect(onProgress);
+      model.resultChanged.disconnect(onResultChanged);
+      model.featureChanged.disconnect(onRedraw);
+      model.selectionChanged.disconnect(onRedraw);
+      if (spec.live && this.live) {
+        acquired.release();
+      } else {
+        model.dispose();
+      }
+    };
+    let file: { path: string; size: number; lastModified: string } | null = null;
+    const onResult = async () => {
+      try {
+        file ??= await this.datasets.stat(path);
+        if (model.isDisposed || this.model !== model) {
+          return;
+        }
+        await this.drawLive(spec, path, model);
+        const current: ILocolensSpec = {
+          ...spec,
+          selection: { ...spec.selection, task: model.request.task, subject: model.request.subject ?? null },
+          options: { ...spec.options, ddof: model.options.ddof, nan: model.options.nan, threshold: model.options.outlierThreshold }
+        };
+        await this.save(current, { ...this.base(file), ...this.compact(current, model.result!, model.group!) }, mime);
+      } catch (error) {
+        this.showError(`${spec.path}: ${describeError(error)}`);
+      }
+    };
+    const onStatus = () => {
+      if (model.status === 'running') {
+        this.showRunning(spec, model);
+      } else if (model.status === 'error') {
+        this.showError(`${spec.path}: ${model.error?.message ?? 'the analysis failed'}`);
+      } else if (model.status === 'cancelled') {
+        this.showError(`${spec.path}: the analysis was cancelled`);
+      }
+    };
+    const onProgress = () => this.showRunning(spec, model);
+    const onRedraw = () => void this.redraw?.();
+    const onResultChanged = () => void onResult();
+    model.statusChanged.connect(onStatus);
+    model.progressChanged.connect(onProgress);
+    model.resultChanged.connect(onResultChanged);
+    model.featureChanged.connect(onRedraw);
+    model.selectionChanged.connect(onRedraw);
+    if (acquired.fresh) {
+      void model.run();
+    } else if (model.result) {
+      void onResult();
+    } else {
+      this.showRunning(spec, model);
     }
   }
 
-  /** Draw a fresh result. */
-  private async drawLive(spec: ILocolensSpec, path: string, result: IAnalysisResult, group: IGroupAnalysis): Promise<void> {
+  /** What every saved result starts with. */
+  private base(file: { path: string; size: number; lastModified: string }): ISavedResults {
+    return {
+      token: `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+      computedAt: new Date().toISOString(),
+      locolensVersion: LOCOLENS_VERSION,
+      file,
+      backend: 'workers',
+      features: []
+    };
+  }
+
+  /** A progress line with a Cancel button while the model runs. */
+  private showRunning(spec: ILocolensSpec, model: AnalysisModel): void {
+    if (model.status !== 'running') {
+      return;
+    }
+    const progress = model.progress;
+    const cancel = h('button', { class: 'jp-mod-styled jp-mod-warn', 'data-locolens': 'cancel' }, 'Cancel');
+    cancel.addEventListener('click', () => model.abort());
+    const running = h(
+      'div',
+      { class: 'locolens-message locolens-progress-row', role: 'status', 'data-locolens': 'loading' },
+      h('span', {}, `locolens: analysing ${spec.path}`),
+      h('progress', { class: 'locolens-progress', max: 1, value: progressFraction(progress), 'aria-label': 'Analysis progress' }),
+      h(
+        'span',
+        { 'data-locolens': 'progress-details' },
+        progress ? `${progress.stage} · ${formatBytes(progress.bytesRead)} read · cycles ${progress.cyclesDone}/${progress.cycles}` : ''
+      ),
+      cancel
+    );
+    const existing = this.node.querySelector('[data-locolens="loading"]');
+    if (existing) {
+      existing.replaceWith(running);
+    } else if (model.result) {
+      this.node.prepend(running);
+    } else {
+      this.node.replaceChildren(running);
+    }
+  }
+
+  /** Draw the model's result: the view's plot, and for a live analysis the cycle plot to select in. */
+  private async drawLive(spec: ILocolensSpec, path: string, model: AnalysisModel): Promise<void> {
+    const result = model.result!;
+    const group = model.group!;
     const theme = readTheme(this.node);
     const plot = h('div', { class: 'locolens-output-plot', 'data-locolens': 'plot' });
-    const label = `${group.task} · ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`} · ${group.cycles} cycles · ${group.outliers.cycles.length} outliers`;
+    const cyclePlot = spec.live ? h('div', { class: 'locolens-output-plot', 'data-locolens': 'cycle-plot' }) : null;
+    const label = `${group.task} · ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`} · ${group.cycles} cycles · ${group.outliers.cycles.length} outliers (k = ${result.options.outlierThreshold})`;
     const strip = this.strip(`${label} · ${runGauges(result).text}`);
-    this.feature = Math.max(
-      0,
-      group.features.findIndex(name => name.startsWith('knee_flexion_angle'))
-    );
-    const draw = async () => {
-      const f = this.feature;
+    strip.setAttribute('data-outliers', String(group.outliers.cycles.length));
+    const figure = async () => {
+      const f = model.feature;
       const C = group.cycles;
       if (spec.view === 'patterns' || spec.view === 'outliers') {
         // The drawn feature's cycles: kept by the analysis, else read back from the tensor store (that feature only).
         const samples = group.tensor
           ? group.tensor.data.subarray(f * C * PHASES, (f + 1) * C * PHASES)
           : await this.datasets.groupSamples(path, result, result.groups.indexOf(group), f);
-        return patternFigure(group, f, samples, theme);
+        return patternFigure(group, f, samples, theme, undefined, model.selection);
       }
       if (spec.view === 'rom') {
         return romFigure(group, f, theme);
@@ -148,7 +247,8 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     };
     const parts: HTMLElement[] = [strip];
     if (spec.view !== 'correlation' && spec.view !== 'summary') {
-      parts.push(this.featureSelect(group.features, () => void draw().then(figure => this.plot(plot, figure))));
+      this.feature = model.feature;
+      parts.push(this.featureSelect(group.features, () => model.setFeature(this.feature)));
     }
     if (spec.view === 'summary' || spec.view === 'outliers') {
       parts.push(
@@ -160,8 +260,42 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     if (spec.view !== 'summary') {
       parts.push(plot);
     }
+    if (cyclePlot) {
+      parts.push(cyclePlot);
+    }
     this.node.replaceChildren(...parts);
-    await this.plot(plot, await draw());
+    this.redraw = async () => {
+      if (model.group !== group) {
+        return;
+      }
+      const select = plot.parentElement?.querySelector('[data-locolens="feature"]') as HTMLSelectElement | null;
+      if (select) {
+        select.value = String(model.feature);
+      }
+      await this.plot(plot, await figure());
+      if (cyclePlot) {
+        await this.plot(cyclePlot, cycleScatterFigure(group, model.feature, theme, model.selection), 320);
+        cyclePlot.setAttribute('data-selected', String(model.selection.length));
+      }
+    };
+    await this.redraw();
+    if (cyclePlot) {
+      this.listenForSelection(cyclePlot, model);
+    }
+  }
+
+  /** Box/lasso selections and clicks in the cycle plot select cycles in the model. */
+  private listenForSelection(node: HTMLElement, model: AnalysisModel): void {
+    type Points = { points?: Array<{ customdata?: unknown }> };
+    const plotNode = node as HTMLElement & { on(event: string, handler: (data?: Points) => void): void };
+    const cyclesOf = (data?: Points) => (data?.points ?? []).map(point => Number(point.customdata)).filter(c => Number.isInteger(c));
+    plotNode.on('plotly_selected', data => {
+      if (data) {
+        model.select(cyclesOf(data));
+      }
+    });
+    plotNode.on('plotly_click', data => model.select(cyclesOf(data)));
+    plotNode.on('plotly_deselect', () => model.select([]));
   }
 
   /** Draw from saved results (the data file may be gone, or no kernel runs). */
@@ -355,14 +489,14 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     return h('label', { class: 'locolens-inline' }, 'Feature ', select);
   }
 
-  private async plot(node: HTMLElement, figure: { data: Data[]; layout: Partial<Layout> } | null): Promise<void> {
+  private async plot(node: HTMLElement, figure: { data: Data[]; layout: Partial<Layout> } | null, height = 420): Promise<void> {
     if (!figure) {
       return;
     }
     if (!this.plotly) {
       this.plotly = (await import('plotly.js-dist-min')).default;
     }
-    await this.plotly.react(node, figure.data, { ...figure.layout, height: 420 }, { responsive: true, displaylogo: false });
+    await this.plotly.react(node, figure.data, { ...figure.layout, height }, { responsive: true, displaylogo: false });
     node.setAttribute('data-drawn', 'true');
   }
 
@@ -392,6 +526,13 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       this.plotly?.purge(plot as HTMLElement);
     }
   }
+
+  dispose(): void {
+    // A re-executed or cleared output stops its analysis (unless another output shows it).
+    this.releaseModel?.();
+    this.model = null;
+    super.dispose();
+  }
 }
 
 function summaryTable(summary: Record<string, Record<string, number | null>>): HTMLElement {
@@ -409,78 +550,6 @@ function outlierList(cycles: number[], subjects: string[], index: number[]): HTM
     { 'data-locolens': 'outlier-list' },
     cycles.length ? `Outlier cycles: ${cycles.map(c => `${subjects[c]} #${index[c]}`).join(', ')}` : 'No outlier cycles.'
   );
-}
-
-function savedPatternFigure(name: string, results: ISavedResults, theme: IPlotTheme): { data: Data[]; layout: Partial<Layout> } {
-  const { mean, std } = results.patterns![name];
-  const m = mean.map(v => v ?? NaN);
-  const s = std.map(v => v ?? NaN);
-  const data: Data[] = [
-    {
-      type: 'scatter',
-      mode: 'lines',
-      x: PHASE_PERCENT,
-      y: m.map((v, p) => v - s[p]),
-      line: { width: 0, color: theme.accent },
-      hoverinfo: 'skip',
-      showlegend: false
-    },
-    {
-      type: 'scatter',
-      mode: 'lines',
-      name: 'mean ± 1 SD',
-      x: PHASE_PERCENT,
-      y: m.map((v, p) => v + s[p]),
-      fill: 'tonexty',
-      line: { width: 0, color: theme.accent }
-    },
-    { type: 'scatter', mode: 'lines', name: 'mean', x: PHASE_PERCENT, y: m, line: { color: theme.accent, width: 2.5 } }
-  ];
-  const layout = baseLayout(
-    theme,
-    `${safeLabel(name)} — ${safeLabel(results.task ?? '')} (saved: ${results.cycles} cycles, ${results.outliers?.cycles.length ?? 0} outliers)`,
-    ''
-  );
-  (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
-  return { data, layout };
-}
-
-function savedRomFigure(
-  name: string,
-  boxes: Record<string, { min: number; q1: number; median: number; q3: number; max: number }>,
-  theme: IPlotTheme
-): { data: Data[]; layout: Partial<Layout> } {
-  const subjects = Object.keys(boxes);
-  return {
-    data: [
-      {
-        type: 'box',
-        x: subjects.map(safeLabel),
-        lowerfence: subjects.map(s => boxes[s].min),
-        q1: subjects.map(s => boxes[s].q1),
-        median: subjects.map(s => boxes[s].median),
-        q3: subjects.map(s => boxes[s].q3),
-        upperfence: subjects.map(s => boxes[s].max),
-        marker: { color: theme.accent }
-      } as unknown as Data
-    ],
-    layout: { ...baseLayout(theme, `ROM per cycle — ${safeLabel(name)} (saved)`, ''), showlegend: false }
-  };
-}
-
-function savedCorrelationFigure(
-  features: string[],
-  matrix: Array<Array<number | null>>,
-  theme: IPlotTheme
-): { data: Data[]; layout: Partial<Layout> } {
-  const labels = features.map(safeLabel);
-  const layout = baseLayout(theme, 'Pearson correlation over all samples (saved)', '');
-  layout.margin = { l: 220, r: 20, t: 40, b: 180 };
-  (layout.yaxis as Record<string, unknown>).autorange = 'reversed';
-  return {
-    data: [{ type: 'heatmap', z: matrix, x: labels, y: labels, zmin: -1, zmax: 1, colorscale: 'RdBu', reversescale: true } as Data],
-    layout
-  };
 }
 
 /** The HTML fallback: escaped text and our own PNG only. */

@@ -20,6 +20,8 @@ export interface ILocolensSpec {
   selection: { subject?: string | null; task?: string | null; features?: string[] | null };
   options: { ddof?: 0 | 1; nan?: 'propagate' | 'ignore'; threshold?: number; phase?: number; backend?: 'auto' | 'workers' | 'webgpu' };
   results?: ISavedResults;
+  /** An output of `locolens.analyze()`: the kernel's comm of this ID drives the analysis. */
+  live?: { id: string };
 }
 
 /** A compact copy of what was computed, saved in the notebook output. */

@@ -71,7 +71,8 @@ export function patternFigure(
   feature: number,
   samples: Float32Array | null,
   theme: IPlotTheme,
-  maxLines = MAX_CYCLE_LINES
+  maxLines = MAX_CYCLE_LINES,
+  selected: number[] = []
 ): { data: Data[]; layout: Partial<Layout> } {
   const name = group.features[feature];
   const outliers = new Set(group.outliers.cycles);
@@ -118,6 +119,7 @@ export function patternFigure(
   });
   const data: Data[] = [
     dense && samples ? densityTrace(group, outliers, samples, normalCount, theme) : trace('normal', theme.cycle, 1, 'cycles'),
+    ...(selected.length && samples ? [selectedTrace(group, selected, samples, theme)] : []),
     trace('invalid', theme.invalid, 1.5, 'invalid'),
     trace('outlier', theme.outlier, 1.5, 'outliers'),
     {
@@ -159,6 +161,91 @@ export function patternFigure(
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   (layout.xaxis as Record<string, unknown>).range = [0, 100];
   return { data, layout };
+}
+
+/** The selected cycles as thick lines on top. */
+function selectedTrace(group: IGroupAnalysis, selected: number[], samples: Float32Array, theme: IPlotTheme): Data {
+  const x: Array<number | null> = [];
+  const y: Array<number | null> = [];
+  const text: string[] = [];
+  for (const c of selected) {
+    const label = safeLabel(`${group.cycleSubjects[c]} · ${group.task} · cycle ${group.cycleIndex[c]} (selected)`);
+    for (let p = 0; p < PHASES; p++) {
+      const v = samples[c * PHASES + p];
+      x.push(PHASE_PERCENT[p]);
+      y.push(Number.isFinite(v) ? v : null);
+      text.push(label);
+    }
+    x.push(null);
+    y.push(null);
+    text.push('');
+  }
+  return {
+    type: 'scattergl',
+    mode: 'lines',
+    name: `selected (${selected.length})`,
+    x,
+    y,
+    text,
+    hovertemplate: '%{text}<br>%{x:.1f} %: %{y:.4g}<extra></extra>',
+    line: { color: theme.palette[2], width: 2.5 },
+    connectgaps: false
+  };
+}
+
+/**
+ * One point per cycle, ROM of a feature against the cycle's RMSE from the mean pattern, with the
+ * outlier cut: the plot to select cycles in (box, lasso or click). `customdata` is the cycle index.
+ */
+export function cycleScatterFigure(
+  group: IGroupAnalysis,
+  feature: number,
+  theme: IPlotTheme,
+  selected: number[] = []
+): { data: Data[]; layout: Partial<Layout> } {
+  const C = group.cycles;
+  const outliers = new Set(group.outliers.cycles);
+  const classes = { normal: [] as number[], outlier: [] as number[], invalid: [] as number[] };
+  for (let c = 0; c < C; c++) {
+    classes[outliers.has(c) ? 'outlier' : group.validation.valid[c] ? 'normal' : 'invalid'].push(c);
+  }
+  const chosen = new Set(selected);
+  const rom = group.perCycle.rom.subarray(feature * C, (feature + 1) * C);
+  const finite = (v: number) => (Number.isFinite(v) ? v : null);
+  const trace = (kind: keyof typeof classes, color: string, label: string): Data =>
+    ({
+      type: 'scattergl',
+      mode: 'markers',
+      name: `${label} (${classes[kind].length})`,
+      x: classes[kind].map(c => finite(rom[c])),
+      y: classes[kind].map(c => finite(group.outliers.rmse[c])),
+      customdata: classes[kind],
+      text: classes[kind].map(c => safeLabel(`${group.cycleSubjects[c]} · cycle ${group.cycleIndex[c]}`)),
+      hovertemplate: '%{text}<br>ROM %{x:.4g} · RMSE %{y:.4g}<extra></extra>',
+      marker: { color, size: 6 },
+      ...(selected.length ? { selectedpoints: classes[kind].flatMap((c, i) => (chosen.has(c) ? [i] : [])) } : {})
+    }) as Data;
+  const name = group.features[feature];
+  const layout = baseLayout(theme, safeLabel(`Cycles: ROM of ${name} against RMSE (select with box, lasso or a click)`), 'RMSE');
+  (layout.xaxis as Record<string, unknown>).title = { text: `ROM (${unitOf(name) || 'units of the variable'})` };
+  layout.dragmode = 'select';
+  if (Number.isFinite(group.outliers.cut)) {
+    layout.shapes = [
+      {
+        type: 'line',
+        xref: 'paper',
+        x0: 0,
+        x1: 1,
+        y0: group.outliers.cut,
+        y1: group.outliers.cut,
+        line: { color: theme.outlier, dash: 'dot', width: 1 }
+      }
+    ];
+  }
+  return {
+    data: [trace('normal', theme.cycle, 'cycles'), trace('invalid', theme.invalid, 'invalid'), trace('outlier', theme.outlier, 'outliers')],
+    layout
+  };
 }
 
 /** The ordinary cycles as counts per (phase, value bin). */

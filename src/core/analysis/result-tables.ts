@@ -2,16 +2,14 @@
  * The tables of one analysed group, as the analysis view exports them, the notebook's
  * `locolens.analyze()` receives them and the CLI's `--tables` writes them: per-cycle features,
  * patterns, correlations and summary statistics, with one set of names and units
- * (docs/notebook-protocol.md), and their Arrow IPC form.
+ * (docs/notebook-protocol.md).
  */
-import { Bool, Table, Utf8, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
-
 import { PHASES } from '../kernels/types';
+import type { TableColumns } from '../io/arrow-tables';
 import { LOCOLENS_VERSION } from '../version';
 import type { IAnalysisResult, IGroupAnalysis } from './result';
 
-/** Named columns: float64, int32, boolean or string values, all of one length. */
-export type TableColumns = Record<string, Float64Array | Int32Array | boolean[] | string[]>;
+export { arrowIPC, type TableColumns } from '../io/arrow-tables';
 
 /** The four tables of a group, in the order the notebook protocol sends them. */
 export const RESULT_TABLES = ['features', 'patterns', 'correlations', 'summary'] as const;
@@ -125,24 +123,4 @@ export function resultMeta(result: IAnalysisResult, group: IGroupAnalysis, path:
     file: { path, size: result.file.sizeBytes },
     locolensVersion: LOCOLENS_VERSION
   };
-}
-
-/** A table as an Arrow table: float64, int32, bool and (plain, not dictionary) utf8 columns. */
-export function arrowTable(columns: TableColumns): Table {
-  const vectors: Record<string, Vector> = {};
-  for (const [name, values] of Object.entries(columns)) {
-    if (values instanceof Float64Array || values instanceof Int32Array) {
-      vectors[name] = makeVector(values);
-    } else if (values.length && typeof values[0] === 'boolean') {
-      vectors[name] = vectorFromArray(values as boolean[], new Bool());
-    } else {
-      vectors[name] = vectorFromArray(values as string[], new Utf8());
-    }
-  }
-  return new Table(vectors);
-}
-
-/** A table as an Arrow IPC stream (what pyarrow.ipc.open_stream reads). */
-export function arrowIPC(columns: TableColumns): Uint8Array {
-  return tableToIPC(arrowTable(columns), 'stream');
 }

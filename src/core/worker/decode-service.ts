@@ -28,7 +28,7 @@ import {
 import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 import { AnalysisJobs } from '../analysis/job';
-import { arrowIPC, type TableColumns } from '../analysis/result-tables';
+import { arrowIPC, type TableColumns } from '../io/arrow-tables';
 import type {
   IChunkResult,
   IGroupRoundAnswer,

@@ -1,0 +1,246 @@
+/**
+ * The browser's end of `locolens.analyze()` (docs/notebook-protocol.md): the comm target
+ * `locolens.analysis` on each notebook kernel, the analysis models of live notebook outputs by
+ * ID, and the pairing of the two. Results go back to the kernel as Arrow IPC buffers; `set`
+ * messages from Python drive the model; selections in the plot go to Python.
+ *
+ * #### Notes
+ * The output (display) and the comm reach the browser in either order; they are paired by ID.
+ * Every output that shows the same ID (`display(a)` again) shares one model, which is disposed
+ * (its run aborted) when the last of them goes: a re-executed cell leaves no work behind.
+ */
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+
+import type { AnalysisModel, IModelOptions, IModelRequest } from '../model/analysis-model';
+import { RESULT_TABLES, arrowIPC, resultMeta, resultTables } from '../core/analysis/result-tables';
+import { progressFraction } from '../core/analysis/result';
+
+/** The comm target name registered on each notebook kernel. */
+export const ANALYSIS_COMM_TARGET = 'locolens.analysis';
+
+/** The live models by ID, and their comms. */
+export class LiveAnalyses {
+  /** Register the comm target on a kernel connection (once per connection). */
+  registerKernel(kernel: Kernel.IKernelConnection): void {
+    if (this.kernels.has(kernel)) {
+      return;
+    }
+    this.kernels.add(kernel);
+    kernel.registerCommTarget(ANALYSIS_COMM_TARGET, (comm, message) => this.onCommOpen(comm, message));
+  }
+
+  /**
+   * The model of a live output: the one already shown under this ID, else a new one from `create`.
+   * Call the returned release when the output goes.
+   */
+  acquire(id: string, create: () => AnalysisModel): { model: AnalysisModel; release: () => void; fresh: boolean } {
+    let entry = this.entries.get(id);
+    let fresh = false;
+    if (!entry || !entry.model || entry.model.isDisposed) {
+      entry = { ...(entry ?? { comm: null, seq: 0 }), model: create(), users: 0, detach: null };
+      this.entries.set(id, entry);
+      fresh = true;
+      this.pair(id);
+    }
+    entry.users++;
+    const current = entry;
+    let released = false;
+    return {
+      model: current.model!,
+      fresh,
+      release: () => {
+        if (released) {
+          return;
+        }
+        released = true;
+        current.users--;
+        if (current.users <= 0) {
+          current.detach?.();
+          current.detach = null;
+          current.model?.dispose();
+          current.model = null;
+          if (!current.comm) {
+            this.entries.delete(id);
+          }
+        }
+      }
+    };
+  }
+
+  /** How many live outputs are paired with a kernel (for tests). */
+  get pairedCount(): number {
+    return Array.from(this.entries.values()).filter(entry => entry.comm && entry.model).length;
+  }
+
+  private onCommOpen(comm: Kernel.IComm, message: KernelMessage.ICommOpenMsg): void {
+    const data = message.content.data as { id?: unknown; version?: unknown };
+    if (typeof data.id !== 'string' || !data.id || data.id.length > 200) {
+      comm.close({ type: 'error', message: 'locolens: a comm without a valid analysis id' });
+      return;
+    }
+    const id = data.id;
+    const entry = this.entries.get(id) ?? { model: null, comm: null, seq: 0, users: 0, detach: null };
+    entry.comm = comm;
+    this.entries.set(id, entry);
+    comm.onClose = () => {
+      entry.model?.abort();
+      entry.detach?.();
+      entry.detach = null;
+      entry.comm = null;
+      if (!entry.model) {
+        this.entries.delete(id);
+      }
+    };
+    send(comm, { type: 'attached', id });
+    this.pair(id);
+  }
+
+  /** Wire a model and its comm once both are here. */
+  private pair(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry?.model || !entry.comm || entry.detach) {
+      return;
+    }
+    const { model, comm } = entry;
+    let progressSent = 0;
+    const sendResults = () => {
+      const result = model.result;
+      const group = model.group;
+      if (!result || !group) {
+        return;
+      }
+      const tables = resultTables(group);
+      const buffers = RESULT_TABLES.map(name => arrowIPC(tables[name]));
+      send(
+        comm,
+        { type: 'results', seq: entry.seq, meta: resultMeta(result, group, model.request.path), tables: [...RESULT_TABLES] },
+        buffers
+      );
+    };
+    const onStatus = () => {
+      if (model.status === 'error') {
+        send(comm, {
+          type: 'error',
+          seq: entry.seq,
+          message: model.error?.message ?? 'the analysis failed',
+          code: model.error?.code ?? null
+        });
+      } else if (model.status === 'cancelled') {
+        send(comm, { type: 'cancelled', seq: entry.seq });
+      }
+    };
+    const onProgress = () => {
+      const now = Date.now();
+      if (model.progress && now - progressSent > 250) {
+        progressSent = now;
+        send(comm, { type: 'progress', seq: entry.seq, stage: model.progress.stage, fraction: progressFraction(model.progress) });
+      }
+    };
+    const onSelection = () => send(comm, { type: 'selection', seq: entry.seq, cycles: model.selection });
+    model.resultChanged.connect(sendResults);
+    model.statusChanged.connect(onStatus);
+    model.progressChanged.connect(onProgress);
+    model.selectionChanged.connect(onSelection);
+    comm.onMsg = message => {
+      const data = message.content.data as { type?: unknown; seq?: unknown; changes?: unknown };
+      if (data.type !== 'set' || typeof data.seq !== 'number' || !data.changes || typeof data.changes !== 'object') {
+        return;
+      }
+      entry.seq = data.seq;
+      try {
+        applyChanges(model, data.changes as Record<string, unknown>);
+      } catch (error) {
+        send(comm, {
+          type: 'error',
+          seq: entry.seq,
+          message: error instanceof Error ? error.message : String(error),
+          code: 'bad-argument'
+        });
+        return;
+      }
+      if (model.status !== 'running') {
+        sendResults();
+      }
+    };
+    entry.detach = () => {
+      model.resultChanged.disconnect(sendResults);
+      model.statusChanged.disconnect(onStatus);
+      model.progressChanged.disconnect(onProgress);
+      model.selectionChanged.disconnect(onSelection);
+      comm.onMsg = () => undefined;
+    };
+    // Whatever happened before the pairing.
+    if (model.status === 'done') {
+      sendResults();
+    } else {
+      onStatus();
+    }
+  }
+
+  private readonly kernels = new WeakSet<Kernel.IKernelConnection>();
+  private readonly entries = new Map<
+    string,
+    { model: AnalysisModel | null; comm: Kernel.IComm | null; seq: number; users: number; detach: (() => void) | null }
+  >();
+}
+
+/** A `set` message's changes applied to the model (checked: the kernel's text is data). */
+function applyChanges(model: AnalysisModel, changes: Record<string, unknown>): void {
+  const request: Partial<IModelRequest> = {};
+  const options: Partial<IModelOptions> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    switch (key) {
+      case 'task':
+        if (typeof value !== 'string' || !value) {
+          throw new Error('task must be a non-empty string');
+        }
+        request.task = value;
+        break;
+      case 'subject':
+        if (value !== null && (typeof value !== 'string' || !value)) {
+          throw new Error('subject must be a non-empty string or None');
+        }
+        request.subject = value as string | null;
+        break;
+      case 'threshold':
+        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+          throw new Error('threshold must be a number of at least 0');
+        }
+        options.outlierThreshold = value;
+        break;
+      case 'nan':
+        if (value !== 'propagate' && value !== 'ignore') {
+          throw new Error("nan must be 'propagate' or 'ignore'");
+        }
+        options.nan = value;
+        break;
+      case 'ddof':
+        if (value !== 0 && value !== 1) {
+          throw new Error('ddof must be 0 or 1');
+        }
+        options.ddof = value;
+        break;
+      case 'feature':
+        if (typeof value !== 'string') {
+          throw new Error('feature must be a variable name');
+        }
+        model.setFeature(value);
+        break;
+      default:
+        throw new Error(`locolens cannot set ${JSON.stringify(key).slice(0, 80)}`);
+    }
+  }
+  if (Object.keys(request).length) {
+    void model.setRequest(request);
+  }
+  if (Object.keys(options).length) {
+    void model.setOptions(options);
+  }
+}
+
+function send(comm: Kernel.IComm, data: Record<string, unknown>, buffers?: Uint8Array[]): void {
+  if (comm.isDisposed) {
+    return;
+  }
+  comm.send(data as KernelMessage.ICommMsgMsg['content']['data'], undefined, buffers as unknown as ArrayBuffer[]);
+}

@@ -13,8 +13,19 @@ except ImportError:  # pragma: no cover - only in a source tree that was never b
 
 
 from .widgets import MIME_TYPE, LocolensView, read_features, show  # noqa: E402
+from .analysis import Analysis, LocolensError, ResultsPending, analyze  # noqa: E402
 
-__all__ = ["MIME_TYPE", "LocolensView", "read_features", "show", "__version__"]
+__all__ = [
+    "MIME_TYPE",
+    "Analysis",
+    "LocolensError",
+    "LocolensView",
+    "ResultsPending",
+    "analyze",
+    "read_features",
+    "show",
+    "__version__",
+]
 
 
 def _jupyter_labextension_paths():

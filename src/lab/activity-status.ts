@@ -36,15 +36,17 @@ export class ActivityStatus extends Widget {
   private current: IActivity | null = null;
   private shown = 0;
 
-  /** Analyses running now (shown as data-running: tests check that cancelled work stops). */
+  /** Analyses running now, and how many ended in each way (data-running, data-done, …: tests read them). */
   private readonly running = new Set<number>();
+  private readonly ended: Record<string, number> = { done: 0, cancelled: 0, failed: 0 };
 
   private showActivity(activity: IActivity | null): void {
     if (activity) {
       if (activity.state === 'running') {
         this.running.add(activity.id);
-      } else {
-        this.running.delete(activity.id);
+      } else if (this.running.delete(activity.id)) {
+        this.ended[activity.state]++;
+        this.node.dataset[activity.state] = String(this.ended[activity.state]);
       }
       this.node.dataset.running = String(this.running.size);
     }

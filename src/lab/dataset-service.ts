@@ -189,6 +189,10 @@ export class DatasetService implements ILocolensDatasets {
     const { signal, onProgress, ...kernelOptions } = options;
     // The status bar's cancel and the caller's signal both stop the run.
     const controller = new AbortController();
+    // A signal aborted while the summary was read (a re-executed notebook cell) fires no event.
+    if (signal?.aborted) {
+      controller.abort();
+    }
     signal?.addEventListener('abort', () => controller.abort());
     const activity: IActivity = {
       id: ++this.activityCount,

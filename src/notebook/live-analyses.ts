@@ -35,10 +35,17 @@ export class LiveAnalyses {
    */
   acquire(id: string, create: () => AnalysisModel): { model: AnalysisModel; release: () => void; fresh: boolean } {
     let entry = this.entries.get(id);
-    let fresh = false;
-    if (!entry || !entry.model || entry.model.isDisposed) {
-      entry = { ...(entry ?? { comm: null, seq: 0 }), model: create(), users: 0, detach: null };
+    if (!entry) {
+      entry = { model: null, comm: null, seq: 0, users: 0, detach: null, pending: null };
       this.entries.set(id, entry);
+    }
+    let fresh = false;
+    // One object per ID: the comm's handlers hold it.
+    if (!entry.model || entry.model.isDisposed) {
+      entry.detach?.();
+      entry.detach = null;
+      entry.model = create();
+      entry.users = 0;
       fresh = true;
       this.pair(id);
     }
@@ -79,9 +86,12 @@ export class LiveAnalyses {
       return;
     }
     const id = data.id;
-    const entry = this.entries.get(id) ?? { model: null, comm: null, seq: 0, users: 0, detach: null };
+    const entry = this.entries.get(id) ?? { model: null, comm: null, seq: 0, users: 0, detach: null, pending: null };
     entry.comm = comm;
     this.entries.set(id, entry);
+    // `set` messages sent before the output is drawn wait for it.
+    entry.pending = [];
+    comm.onMsg = message => void entry.pending?.push(message);
     comm.onClose = () => {
       entry.model?.abort();
       entry.detach?.();
@@ -103,7 +113,9 @@ export class LiveAnalyses {
     }
     const { model, comm } = entry;
     let progressSent = 0;
+    let resultsSent = 0;
     const sendResults = () => {
+      resultsSent++;
       const result = model.result;
       const group = model.group;
       if (!result || !group) {
@@ -141,12 +153,13 @@ export class LiveAnalyses {
     model.statusChanged.connect(onStatus);
     model.progressChanged.connect(onProgress);
     model.selectionChanged.connect(onSelection);
-    comm.onMsg = message => {
+    const onMessage = (message: KernelMessage.ICommMsgMsg) => {
       const data = message.content.data as { type?: unknown; seq?: unknown; changes?: unknown };
       if (data.type !== 'set' || typeof data.seq !== 'number' || !data.changes || typeof data.changes !== 'object') {
         return;
       }
       entry.seq = data.seq;
+      const before = resultsSent;
       try {
         applyChanges(model, data.changes as Record<string, unknown>);
       } catch (error) {
@@ -158,10 +171,12 @@ export class LiveAnalyses {
         });
         return;
       }
-      if (model.status !== 'running') {
+      // A change that neither reruns nor re-derives (the drawn feature) is answered with the same tables.
+      if (model.status !== 'running' && resultsSent === before) {
         sendResults();
       }
     };
+    comm.onMsg = onMessage;
     entry.detach = () => {
       model.resultChanged.disconnect(sendResults);
       model.statusChanged.disconnect(onStatus);
@@ -175,12 +190,22 @@ export class LiveAnalyses {
     } else {
       onStatus();
     }
+    const pending = entry.pending ?? [];
+    entry.pending = null;
+    pending.forEach(onMessage);
   }
 
   private readonly kernels = new WeakSet<Kernel.IKernelConnection>();
   private readonly entries = new Map<
     string,
-    { model: AnalysisModel | null; comm: Kernel.IComm | null; seq: number; users: number; detach: (() => void) | null }
+    {
+      model: AnalysisModel | null;
+      comm: Kernel.IComm | null;
+      seq: number;
+      users: number;
+      detach: (() => void) | null;
+      pending: KernelMessage.ICommMsgMsg[] | null;
+    }
   >();
 }
 

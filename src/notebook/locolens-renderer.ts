@@ -50,8 +50,8 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
   /** The analysis of a computed output (shared with the kernel for `locolens.analyze`). */
   private model: AnalysisModel | null = null;
   private releaseModel: (() => void) | null = null;
-  /** Redraws the live plots (feature or selection changed). */
-  private redraw: (() => Promise<void>) | null = null;
+  /** Redraws the live plots: all (feature changed), or those that show the selection. */
+  private redraw: ((what?: 'all' | 'selection') => Promise<void>) | null = null;
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const checked = checkSpec(model.data[LOCOLENS_MIME]);
@@ -102,7 +102,9 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       }
       return;
     }
-    this.attachModel(spec, path, mime);
+    if (!this.isDisposed) {
+      this.attachModel(spec, path, mime);
+    }
   }
 
   /** The output's analysis model (for `locolens.analyze`, the one the kernel drives) and its wiring. */
@@ -124,7 +126,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       model.progressChanged.disconnect(onProgress);
       model.resultChanged.disconnect(onResultChanged);
       model.featureChanged.disconnect(onRedraw);
-      model.selectionChanged.disconnect(onRedraw);
+      model.selectionChanged.disconnect(onSelection);
       if (spec.live && this.live) {
         acquired.release();
       } else {
@@ -159,13 +161,14 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       }
     };
     const onProgress = () => this.showRunning(spec, model);
-    const onRedraw = () => void this.redraw?.();
+    const onRedraw = () => void this.redraw?.('all');
+    const onSelection = () => void this.redraw?.('selection');
     const onResultChanged = () => void onResult();
     model.statusChanged.connect(onStatus);
     model.progressChanged.connect(onProgress);
     model.resultChanged.connect(onResultChanged);
     model.featureChanged.connect(onRedraw);
-    model.selectionChanged.connect(onRedraw);
+    model.selectionChanged.connect(onSelection);
     if (acquired.fresh) {
       void model.run();
     } else if (model.result) {
@@ -264,7 +267,7 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       parts.push(cyclePlot);
     }
     this.node.replaceChildren(...parts);
-    this.redraw = async () => {
+    this.redraw = async (what = 'all') => {
       if (model.group !== group) {
         return;
       }
@@ -274,7 +277,10 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       }
       await this.plot(plot, await figure());
       if (cyclePlot) {
-        await this.plot(cyclePlot, cycleScatterFigure(group, model.feature, theme, model.selection), 320);
+        // The cycle plot keeps plotly's own selection: a redraw would clear its box.
+        if (what === 'all') {
+          await this.plot(cyclePlot, cycleScatterFigure(group, model.feature, theme, model.selection), 320);
+        }
         cyclePlot.setAttribute('data-selected', String(model.selection.length));
       }
     };
@@ -286,9 +292,12 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
 
   /** Box/lasso selections and clicks in the cycle plot select cycles in the model. */
   private listenForSelection(node: HTMLElement, model: AnalysisModel): void {
-    type Points = { points?: Array<{ customdata?: unknown }> };
+    type Point = { customdata?: unknown; pointIndex?: number; pointNumber?: number; data?: { customdata?: unknown[] } };
+    type Points = { points?: Point[] };
     const plotNode = node as HTMLElement & { on(event: string, handler: (data?: Points) => void): void };
-    const cyclesOf = (data?: Points) => (data?.points ?? []).map(point => Number(point.customdata)).filter(c => Number.isInteger(c));
+    // WebGL traces may leave `customdata` off the event's points: take it from the trace.
+    const cycleOf = (point: Point) => Number(point.customdata ?? point.data?.customdata?.[point.pointIndex ?? point.pointNumber ?? -1]);
+    const cyclesOf = (data?: Points) => (data?.points ?? []).map(cycleOf).filter(c => Number.isInteger(c));
     plotNode.on('plotly_selected', data => {
       if (data) {
         model.select(cyclesOf(data));

@@ -52,9 +52,18 @@ def test_wheel_ships_the_prebuilt_extension(wheel):
         "packageName": "locolens",
         "uninstallInstructions": "Use your Python package manager (pip, conda, etc.) to uninstall the package locolens",
     }
-    # The Python package stays dependency-light.
+    # The headless engine of locolens.analyze(): the CLI bundle, its worker and parquet-wasm's module.
+    for name in ("locolens.mjs", "decode-worker.mjs", "parquet_wasm_bg.wasm"):
+        assert f"locolens/_cli/{name}" in names
+    # What analyze() needs, and nothing more.
     metadata = zipfile.ZipFile(wheel).read(f"locolens-{PACKAGE['version']}.dist-info/METADATA").decode()
-    assert not [line for line in metadata.splitlines() if line.startswith("Requires-Dist") and "extra ==" not in line]
+    requires = sorted(line for line in metadata.splitlines() if line.startswith("Requires-Dist") and "extra ==" not in line)
+    assert requires == [
+        "Requires-Dist: comm>=0.1",
+        "Requires-Dist: jupyter-ui-poll>=1.0",
+        "Requires-Dist: pandas",
+        "Requires-Dist: pyarrow>=14",
+    ]
 
 
 def test_installed_wheel_is_enabled_and_ok(wheel, tmp_path):

@@ -226,7 +226,7 @@ export function cycleScatterFigure(
       ...(selected.length ? { selectedpoints: classes[kind].flatMap((c, i) => (chosen.has(c) ? [i] : [])) } : {})
     }) as Data;
   const name = group.features[feature];
-  const layout = baseLayout(theme, safeLabel(`Cycles: ROM of ${name} against RMSE (select with box, lasso or a click)`), 'RMSE');
+  const layout = baseLayout(theme, 'Cycles (select with box, lasso or a click)', 'RMSE');
   (layout.xaxis as Record<string, unknown>).title = { text: `ROM (${unitOf(name) || 'units of the variable'})` };
   layout.dragmode = 'select';
   if (Number.isFinite(group.outliers.cut)) {

@@ -122,13 +122,13 @@ test('analyze: DataFrames from the browser equal numpy, the threshold and a sele
   await page.mouse.move(box.x + box.width - 2, box.y + box.height - 2, { steps: 5 });
   await page.mouse.up();
   await expect(output.locator('[data-locolens="cycle-plot"]')).toHaveAttribute('data-selected', cycles[1]);
+  await output.screenshot({ path: testInfo.outputPath('analyze-output.png') });
   const selected = await run(
     page,
     5,
     "print('selected', len(a.selected), seen[-1] if seen else None, sorted(a.selected.index) == list(range(len(a.features))))"
   );
   expect(selected).toContain(`selected ${cycles[1]} ${cycles[1]} True`);
-  await page.screenshot({ path: testInfo.outputPath('analyze.png') });
 
   // The headless path (the CLI through Node) gives the browser's numbers.
   const headless = await run(

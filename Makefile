@@ -41,9 +41,12 @@ build: $(BIN)/jupyter node_modules/.package-lock.json
 	npm run build
 
 # The Python package in development mode, with the labextension linked into the venv.
+# (pip writes the shared install.json through an existing develop link into locolens/labextension,
+# where a later wheel build would find it twice: it is removed.)
 install: build
 	$(BIN)/python -m pip install -q --no-build-isolation --no-deps -e .
-	$(BIN)/jupyter labextension develop --overwrite .
+	$(BIN)/jupyter builder develop --overwrite .
+	rm -f locolens/labextension/install.json
 
 demo: $(BIN)/jupyter
 	$(BIN)/python scripts/generate_dataset.py --preset demo --out $(DATA)/

@@ -6,6 +6,9 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const chromium = process.env.LOCOLENS_CHROMIUM || '/usr/bin/chromium';
 const port = process.env.LOCOLENS_UI_PORT || '8899';
+// Notebook 7 on the same server root, for the test of locolens.analyze() there.
+const notebookPort = process.env.LOCOLENS_NOTEBOOK_PORT || '8898';
+const jupyter = process.env.LOCOLENS_JUPYTER || '../.venv/bin/jupyter';
 
 module.exports = {
   ...baseConfig,
@@ -32,12 +35,22 @@ module.exports = {
       ]
     }
   },
-  webServer: {
-    command: `${process.env.LOCOLENS_JUPYTER || '../.venv/bin/jupyter'} lab --config jupyter_server_test_config.py --port ${port}`,
-    url: `http://localhost:${port}/lab`,
-    timeout: 120000,
-    stdout: 'ignore',
-    stderr: process.env.LOCOLENS_UI_VERBOSE ? 'pipe' : 'ignore',
-    reuseExistingServer: !process.env.CI
-  }
+  webServer: [
+    {
+      command: `${jupyter} lab --config jupyter_server_test_config.py --port ${port}`,
+      url: `http://localhost:${port}/lab`,
+      timeout: 120000,
+      stdout: 'ignore',
+      stderr: process.env.LOCOLENS_UI_VERBOSE ? 'pipe' : 'ignore',
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      command: `${jupyter} notebook --config jupyter_server_test_config.py --port ${notebookPort}`,
+      url: `http://localhost:${notebookPort}/tree`,
+      timeout: 120000,
+      stdout: 'ignore',
+      stderr: process.env.LOCOLENS_UI_VERBOSE ? 'pipe' : 'ignore',
+      reuseExistingServer: !process.env.CI
+    }
+  ]
 };

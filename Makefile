@@ -15,8 +15,9 @@ PORT ?= 8888
 
 .PHONY: lab test install build demo chromium ui-data bench-data bench clean
 
+# As root (containers, cloud notebooks) Jupyter needs --allow-root.
 lab: install demo
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(DATA) --port=$(PORT)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(DATA) --port=$(PORT) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 test: install chromium ui-tests/node_modules ui-data
 	JUPYTERLAB_GALATA_ROOT_DIR=$(CURDIR)/$(UI_DATA) LOCOLENS_CHROMIUM=$(CHROMIUM) scripts/run-tests.sh

@@ -54,6 +54,8 @@ ENGINES = ("auto", "browser", "node")
 # The dataset view shows a whole file, not an analysis of a task.
 ANALYSIS_VIEWS = tuple(v for v in VIEWS if v != "dataset")
 NODE_MAJOR = 20
+# The browser's default: statistics over the samples present (LocoHub-exact propagation on request).
+DEFAULT_NAN = "ignore"
 _PACKAGE = Path(__file__).resolve().parent
 CANCELLED = (
     "the analysis was cancelled in the browser (its view was closed, or its run stopped): "
@@ -727,7 +729,7 @@ class Analysis:
 
     @property
     def nan(self) -> str:
-        return self._options.get("nan", "propagate")
+        return self._options.get("nan", DEFAULT_NAN)
 
     @nan.setter
     def nan(self, value: str) -> None:
@@ -849,8 +851,11 @@ def analyze(
     features:
         Variable names (a list or one name); default: every standard variable.
     ddof, nan, threshold:
-        SD degrees of freedom (0 or 1), NaN policy (``"propagate"`` or ``"ignore"``) and outlier
-        threshold k (cut = mean + k·SD of the per-cycle RMSE), as in ``show()``.
+        SD degrees of freedom (0 or 1), NaN policy and outlier threshold k (cut = mean + k·SD of the
+        per-cycle RMSE), as in ``show()``. ``nan="ignore"`` (the default) computes over the samples
+        present, so a file with missing samples still has outliers, SD bands and correlations;
+        ``nan="propagate"`` is LocoHub-exact: what LocoHub Python reports (a missing sample makes its
+        cycle's statistics NaN, and then no cycle is an outlier).
     view, phase, backend:
         The view the browser shows first, the phase for the correlation view, the kernel backend.
     engine:
@@ -880,7 +885,8 @@ def analyze(
     if view not in ANALYSIS_VIEWS:
         raise ValueError(f"view must be one of {', '.join(ANALYSIS_VIEWS)} (got {view!r})")
     feature_list = _check_features(features)
-    given = {"ddof": ddof, "nan": nan, "threshold": threshold, "phase": phase, "backend": backend}
+    # One default for both engines (the CLI's own default is LocoHub-exact propagation).
+    given = {"ddof": ddof, "nan": DEFAULT_NAN if nan is None else nan, "threshold": threshold, "phase": phase, "backend": backend}
     options = _check_options({key: value for key, value in given.items() if value is not None})
     if engine not in ENGINES:
         raise ValueError(f"engine must be 'auto', 'browser' or 'node' (got {engine!r})")

@@ -87,6 +87,9 @@ export function formatAnalysis(result: IAnalysisResult): string {
   out.push(
     `${result.file.name}: ${result.groups.length} groups, backend ${result.backend}${result.adapter ? ` on ${result.adapter}` : ''}, ddof ${result.options.ddof}, NaN ${result.options.nan}`
   );
+  for (const warning of result.warnings ?? []) {
+    out.push(`  warning: ${warning}`);
+  }
   if (result.fallback) {
     out.push(`  note: ${result.fallback}`);
   }

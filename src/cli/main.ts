@@ -31,7 +31,7 @@ import { formatAnalysis, formatProfile, formatSummary } from './format-summary';
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
        locolens analyze FILE [--subject S] [--task T] [--by task|subject-task] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
                              [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--profile F.json] [--json]
-                             [--memory-budget MB] [--cache-dir DIR] [--progress] [--digest] [--no-phase-correlations] [--tables DIR]
+                             [--memory-budget MB] [--cache-dir DIR] [--progress] [--digest] [--no-phase-correlations] [--tables DIR] [--force]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
             subjects, tasks, task_id values, cycles per subject x task, conformance findings
@@ -54,6 +54,8 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --progress     analyze: report row groups, bytes and cycles on stderr as they go
   --digest       analyze: print a JSON digest (counts, sums, timings, memory) instead of the results
   --no-phase-correlations  analyze: skip the 150 x F x F correlations at each phase
+  --force        analyze: analyse a file that is not phase-indexed (no phase column), which LocoHub
+                 refuses (and so does locolens without it); the result carries a warning
   --tables DIR   analyze: write the group's tables to DIR as Arrow IPC streams (features, patterns,
                  correlations, summary .arrow) and meta.json, as locolens.analyze() reads them;
                  the selection must make one group (give --task, and --subject for one subject)
@@ -82,6 +84,7 @@ interface IArgs {
   phaseCorrelations: boolean;
   progress: boolean;
   tables?: string;
+  force: boolean;
 }
 
 class UsageError extends Error {}
@@ -99,6 +102,7 @@ function parseArgs(argv: string[]): IArgs {
     progress: false,
     digest: false,
     phaseCorrelations: true,
+    force: false,
     cacheDir: process.env.LOCOLENS_CACHE_DIR || undefined
   };
   const value = (i: number, name: string) => {
@@ -182,6 +186,9 @@ function parseArgs(argv: string[]): IArgs {
         break;
       case '--progress':
         args.progress = true;
+        break;
+      case '--force':
+        args.force = true;
         break;
       case '--tables':
         args.tables = value(i++, arg);
@@ -300,6 +307,7 @@ async function main(argv: string[]): Promise<number> {
           nan: args.nan,
           outlierThreshold: args.threshold,
           phaseCorrelations: args.phaseCorrelations,
+          force: args.force,
           summary,
           // The whole-tensor statistics run on the workers while this thread runs the kernels.
           offload: true,

@@ -10,6 +10,7 @@ export type LocolensErrorCode =
   | 'corrupt-parquet'
   | 'unsupported-parquet'
   | 'missing-columns'
+  | 'not-phase-indexed'
   | 'io-error'
   | 'worker-crashed'
   | 'cancelled'

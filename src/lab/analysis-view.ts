@@ -10,7 +10,13 @@
 import { Widget } from '@lumino/widgets';
 
 import { AnalysisModel } from '../model/analysis-model';
-import { progressFraction, type IAnalysisProgress, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/result';
+import {
+  missingSamples,
+  progressFraction,
+  type IAnalysisProgress,
+  type IAnalysisResult,
+  type IGroupAnalysis
+} from '../core/analysis/result';
 import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
@@ -118,6 +124,11 @@ export class AnalysisView extends Widget {
         'error'
       );
       this.header.append(this.rerunButton());
+      if (this.model.error?.code === 'not-phase-indexed') {
+        const force = h('button', { class: 'jp-mod-styled jp-mod-warn', 'data-locolens': 'force' }, 'Analyse anyway');
+        force.addEventListener('click', () => void this.model.setOptions({ force: true }));
+        this.header.append(force);
+      }
     }
   }
 
@@ -248,13 +259,14 @@ export class AnalysisView extends Widget {
         h('span', { 'data-locolens': 'outlier-count' }, `${group.outliers.cycles.length} outliers`),
         ` (RMSE > ${group.outliers.cut.toPrecision(4)}) · `,
         h('span', { 'data-locolens': 'invalid-count' }, `${invalid} invalid`),
-        ` · SD ddof ${result.options.ddof} · NaN ${result.options.nan} · backend `,
+        ` · SD ddof ${result.options.ddof} · backend `,
         h('span', { 'data-locolens': 'backend' }, result.backend),
         result.adapter ? h('span', { 'data-locolens': 'adapter' }, ` on ${result.adapter}`) : null,
         ` · ${Math.round(result.timings.totalMs)} ms`,
         result.cached ? h('span', { 'data-locolens': 'from-cache' }, ' · from the browser cache') : null,
         result.tensorSource === 'store' && !result.cached ? ' · cycles from the tensor store' : null
       ),
+      this.missingNote(group, result),
       ...(result.memory.mode === 'streamed'
         ? [
             h(
@@ -267,7 +279,42 @@ export class AnalysisView extends Widget {
       ...(result.fallback
         ? [h('p', { class: 'locolens-message-error', 'data-locolens': 'fallback', role: 'status' }, result.fallback)]
         : []),
+      ...(result.warnings ?? []).map(warning =>
+        h('p', { class: 'locolens-message-error', 'data-locolens': 'warning', role: 'status' }, warning)
+      ),
       ...result.skipped.map(s => h('p', { class: 'locolens-message-error' }, `Left out ${s.subject} × ${s.task}: ${s.reason}`))
+    );
+  }
+
+  /** How many samples are missing and how they were treated, with the switch to the other policy. */
+  private missingNote(group: IGroupAnalysis, result: IAnalysisResult): HTMLElement {
+    const { missing, total } = missingSamples(group);
+    const ignore = result.options.nan === 'ignore';
+    const share = total ? (100 * missing) / total : 0;
+    const count = missing
+      ? `${missing.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} samples missing (${share < 0.1 ? share.toPrecision(2) : share.toFixed(1)} %)`
+      : 'No missing samples';
+    const how = !missing
+      ? ignore
+        ? '; LocoHub-exact propagation would give the same numbers.'
+        : '.'
+      : ignore
+        ? ': statistics over the samples present (NaN ignored, as LocoHub R).'
+        : ': NaN propagates, LocoHub-exact (what LocoHub Python reports): a cycle with a missing sample has NaN statistics, and no cycle can be an outlier.';
+    const button = h(
+      'button',
+      { class: 'jp-mod-styled locolens-link-button', 'data-locolens': 'nan-switch' },
+      ignore ? 'Use LocoHub-exact NaN propagation' : 'Ignore missing samples'
+    );
+    button.addEventListener('click', () => {
+      this.comparison = null;
+      void this.model.setOptions({ nan: ignore ? 'propagate' : 'ignore' });
+    });
+    return h(
+      'p',
+      { class: 'locolens-note', 'data-locolens': 'missing-samples', 'data-missing': missing, 'data-nan': result.options.nan },
+      `${count}${how} `,
+      missing || !ignore ? button : null
     );
   }
 
@@ -308,7 +355,7 @@ export class AnalysisView extends Widget {
         'data-locolens': 'nan-policy',
         title: 'propagate: as LocoHub Python; ignore: as LocoHub R'
       },
-      [h('option', { value: 'propagate' }, 'NaN propagates'), h('option', { value: 'ignore' }, 'NaN ignored')]
+      [h('option', { value: 'ignore' }, 'NaN ignored (LocoHub R)'), h('option', { value: 'propagate' }, 'NaN propagates (LocoHub Python)')]
     );
     nan.value = this.model.options.nan;
     const ddof = h(
@@ -454,6 +501,8 @@ export class AnalysisView extends Widget {
     const group = this.group!;
     const theme = readTheme(this.node);
     this.table.replaceChildren();
+    // The table tab has no plot: its box would leave a blank area above the table.
+    this.plot.hidden = this.tab === 'table';
     if (this.tab === 'table') {
       this.plotly?.purge(this.plot);
       this.plot.replaceChildren();
@@ -475,7 +524,21 @@ export class AnalysisView extends Widget {
     } else if (this.tab === 'rom') {
       figure = romFigure(group, this.feature, theme);
     } else if (this.tab === 'compare') {
+      if (!this.comparison) {
+        // Not the previous tab's plot while the comparison is computed.
+        this.plotly?.purge(this.plot);
+        this.plot.replaceChildren(
+          h(
+            'div',
+            { class: 'locolens-message locolens-message-loading', role: 'status', 'data-locolens': 'compare-loading' },
+            this.request.subject ? `Analysing the other tasks of ${this.request.subject}…` : 'Analysing each subject of the task…'
+          )
+        );
+      }
       const comparison = await this.comparisonResult();
+      if (id === this.drawing) {
+        this.plot.replaceChildren();
+      }
       if (id !== this.drawing) {
         return;
       }

@@ -217,7 +217,8 @@ export class DatasetService implements ILocolensDatasets {
             threshold: kernelOptions.outlierThreshold ?? 2,
             backend: requested,
             budget: this.memoryBudget,
-            phases: kernelOptions.phaseCorrelations ?? true
+            phases: kernelOptions.phaseCorrelations ?? true,
+            force: kernelOptions.force ?? false
           },
           version: LOCOLENS_VERSION
         },

@@ -11,7 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { columnRows, type IDatasetSummary, type IVariableSummary } from '../core/dataset/dataset-summary';
 import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
-import { h, tableOf } from './dom';
+import { breakable, h, tableOf } from './dom';
 import type { ILocolensDatasets } from './tokens';
 
 /** Actions the summary view offers, wired by the plugins. */
@@ -137,13 +137,14 @@ export class DatasetSummaryView extends Widget {
         tableOf(
           ['task', 'task_id values', 'subjects', 'cycles', ''],
           summary.tasks.map(task => [
-            task.task,
+            breakable(task.task),
             task.taskIds.join(', ') || '–',
             task.subjects.length,
             task.cycles,
             this.analyzeButton(task.task)
           ]),
-          { 'data-locolens': 'tasks-table' }
+          { 'data-locolens': 'tasks-table' },
+          [1, 2]
         )
       ]),
       section(
@@ -153,14 +154,15 @@ export class DatasetSummaryView extends Widget {
           tableOf(
             ['subject', 'task', 'rows', 'cycles', 'remainder', ''],
             summary.blocks.map(block => [
-              block.subject,
-              block.task,
+              breakable(block.subject),
+              breakable(block.task),
               block.rows,
               block.cycles,
               block.remainderRows ? h('span', { class: 'locolens-bad' }, `${block.remainderRows} rows`) : '',
               block.remainderRows || block.cycles === 0 ? '' : this.analyzeButton(block.task, block.subject)
             ]),
-            { 'data-locolens': 'blocks-table' }
+            { 'data-locolens': 'blocks-table' },
+            [2, 4]
           )
         ],
         true

@@ -32,8 +32,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** A table from a header and rows of text, in a box that scrolls sideways when narrow. */
-export function tableOf(header: string[], rows: Array<Array<Child>>, attributes: Record<string, string> = {}): HTMLElement {
+/**
+ * A table from a header and rows of text, in a box that scrolls sideways when narrow.
+ *
+ * @param optional - columns that a narrow panel (the sidebar) leaves out, so that every row still
+ *   shows what it is.
+ */
+export function tableOf(
+  header: string[],
+  rows: Array<Array<Child>>,
+  attributes: Record<string, string> = {},
+  optional: number[] = []
+): HTMLElement {
+  const cls = (index: number) => (optional.includes(index) ? 'locolens-col-optional' : undefined);
   const table = h(
     'table',
     { class: 'locolens-table', ...attributes },
@@ -43,7 +54,7 @@ export function tableOf(header: string[], rows: Array<Array<Child>>, attributes:
       h(
         'tr',
         {},
-        header.map(cell => h('th', {}, cell))
+        header.map((cell, index) => h('th', { class: cls(index) }, cell))
       )
     ),
     h(
@@ -53,10 +64,20 @@ export function tableOf(header: string[], rows: Array<Array<Child>>, attributes:
         h(
           'tr',
           {},
-          row.map(cell => h('td', {}, cell))
+          row.map((cell, index) => h('td', { class: cls(index) }, cell))
         )
       )
     )
   );
   return h('div', { class: 'locolens-scroll-x' }, table);
+}
+
+/** A name (`level_walking`, `UM21_AB01`) that may wrap after its underscores in a narrow column. */
+export function breakable(name: string): HTMLElement {
+  const parts = name.split(/(?<=_)/);
+  return h(
+    'span',
+    { class: 'locolens-breakable' },
+    parts.flatMap((part, i) => (i < parts.length - 1 ? [part, document.createElement('wbr')] : [part]))
+  );
 }

@@ -20,6 +20,8 @@ export type BrowserBackend = 'auto' | 'workers' | 'webgpu';
 export type IBrowserAnalyzeOptions = Partial<IKernelOptions> & {
   outlierThreshold?: number;
   backend?: BrowserBackend;
+  /** Analyse a file that is not phase-indexed (no phase column): refused otherwise. */
+  force?: boolean;
   /** Compute the 150 × F × F correlations at each phase (default true). */
   phaseCorrelations?: boolean;
   /** Aborting it cancels the run (nothing is cached). */

@@ -31,6 +31,7 @@ export interface IAnalysisRunner {
       nan?: 'propagate' | 'ignore';
       outlierThreshold?: number;
       backend?: ModelBackend;
+      force?: boolean;
       signal?: AbortSignal;
       onProgress?: (progress: IAnalysisProgress) => void;
     }
@@ -55,13 +56,19 @@ export interface IModelOptions {
   nan: 'propagate' | 'ignore';
   outlierThreshold: number;
   backend?: ModelBackend;
+  /** Analyse a file that is not phase-indexed (refused otherwise, as LocoHub does). */
+  force?: boolean;
 }
 
 /** Where the model stands. */
 export type ModelStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 
-/** The defaults of a new analysis (LocoHub Python's conventions). */
-export const DEFAULT_MODEL_OPTIONS: IModelOptions = { ddof: 0, nan: 'propagate', outlierThreshold: 2 };
+/**
+ * The defaults of a new analysis in the browser: LocoHub Python's SD (ddof 0) and threshold, and
+ * statistics over the samples present (a file with missing samples still has outliers, SD bands
+ * and correlations); LocoHub-exact NaN propagation is one switch away.
+ */
+export const DEFAULT_MODEL_OPTIONS: IModelOptions = { ddof: 0, nan: 'ignore', outlierThreshold: 2 };
 
 /** One analysis, shared by whatever shows or drives it. */
 export class AnalysisModel {
@@ -153,7 +160,11 @@ export class AnalysisModel {
     const before = this._options;
     this._options = { ...before, ...withoutUndefined(changes) };
     this._optionsChanged.emit(this._options);
-    const rerun = this._options.ddof !== before.ddof || this._options.nan !== before.nan || this._options.backend !== before.backend;
+    const rerun =
+      this._options.ddof !== before.ddof ||
+      this._options.nan !== before.nan ||
+      this._options.backend !== before.backend ||
+      this._options.force !== before.force;
     if (rerun || !this._result) {
       return this.run();
     }

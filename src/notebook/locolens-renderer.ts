@@ -17,7 +17,7 @@ import { Widget } from '@lumino/widgets';
 import type { Data, Layout } from 'plotly.js';
 
 import { AnalysisModel } from '../model/analysis-model';
-import { progressFraction, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/result';
+import { missingSamples, progressFraction, type IAnalysisResult, type IGroupAnalysis } from '../core/analysis/result';
 import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { quantileSorted } from '../core/kernels/reference';
@@ -228,7 +228,11 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     const plot = h('div', { class: 'locolens-output-plot', 'data-locolens': 'plot' });
     const cyclePlot = spec.live ? h('div', { class: 'locolens-output-plot', 'data-locolens': 'cycle-plot' }) : null;
     const label = `${group.task} · ${group.subjects.length === 1 ? group.subjects[0] : `${group.subjects.length} subjects`} · ${group.cycles} cycles · ${group.outliers.cycles.length} outliers (k = ${result.options.outlierThreshold})`;
-    const strip = this.strip(`${label} · ${runGauges(result).text}`);
+    const { missing } = missingSamples(group);
+    const nan = missing
+      ? ` · ${missing.toLocaleString('en-US')} samples missing, ${result.options.nan === 'ignore' ? 'ignored' : 'propagated (LocoHub-exact)'}`
+      : '';
+    const strip = this.strip(`${label}${nan} · ${runGauges(result).text}`);
     strip.setAttribute('data-outliers', String(group.outliers.cycles.length));
     const figure = async () => {
       const f = model.feature;

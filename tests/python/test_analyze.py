@@ -271,7 +271,7 @@ def test_headless_tables_match_numpy(dataset, folder):
     meta = a.meta
     assert meta["task"] == "walk" and meta["subjects"] == ["S1", "S2"] and meta["cycles"] == 7
     assert meta["features"] == FEATURES and meta["threshold"] == 2 and meta["ddof"] == 0
-    assert meta["nan"] == "propagate" and meta["backend"] == "workers"
+    assert meta["nan"] == "ignore" and meta["backend"] == "workers"
     close(meta["cut"], want["cut"])
     assert a.selected.empty and list(a.selected.columns) == list(a.features.columns)
     assert "7 cycles, 3 features, 1 outlier [node]" in repr(a)
@@ -401,7 +401,7 @@ def test_a_kernel_without_a_browser(dataset, folder):
     check_features(pd.read_pickle(folder / "kernel-features-0.5.pkl"), expected(folder / dataset, threshold=0.5))
 
     (again,) = outputs[4]
-    assert "live" not in again.data[MIME_TYPE] and again.data[MIME_TYPE]["options"] == {"threshold": 0.5}
+    assert "live" not in again.data[MIME_TYPE] and again.data[MIME_TYPE]["options"] == {"nan": "ignore", "threshold": 0.5}
 
     error = outputs[5][-1]
     assert error.ename == "LocolensError"
@@ -511,7 +511,7 @@ def test_a_kernel_with_a_browser_on_the_comm(dataset, folder, tmp_path):
         )
         assert errors(outputs) == []
         opened = browser.opened
-        assert opened["version"] == 1 and opened["spec"]["options"] == {"threshold": 2.0}
+        assert opened["version"] == 1 and opened["spec"]["options"] == {"nan": "ignore", "threshold": 2.0}
         assert opened["spec"]["selection"] == {"subject": None, "task": "walk", "features": None}
         (shown,) = [m for m in outputs if m["msg_type"] == "display_data"]
         assert shown["content"]["data"][MIME_TYPE]["live"] == {"id": opened["id"]}

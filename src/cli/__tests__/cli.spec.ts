@@ -1,8 +1,8 @@
 /**
  * The built CLI, run as a user runs it: `node dist/node/locolens.mjs inspect|analyze FILE [--json]`.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -200,6 +200,41 @@ describe('locolens analyze', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/no task "flying" \(tasks: .*level_walking.*\)/);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('the default backend chooses silently: nothing on stderr (no GPU probe without GPU device files)', () => {
+    const { code, stdout, stderr } = run('analyze', fixture('multi_rowgroup.parquet'), '--task', 'level_walking', '--digest');
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout).backend).toMatch(/^(wasm|webgpu)$/);
+  });
+
+  it('a file without a phase column is refused with the finding; --force analyses it with a warning', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'locolens-cli-phase-'));
+    const path = join(folder, 'no_phase.parquet');
+    const python = process.env.LOCOLENS_PYTHON || (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
+    execFileSync(python, [
+      '-c',
+      'import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); pq.write_table(t.drop_columns(["phase_ipsi"]), sys.argv[2])',
+      fixture('multi_rowgroup.parquet'),
+      path
+    ]);
+    const refused = run('analyze', path, '--task', 'level_walking', '--json');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(
+      /required column "phase_ipsi" is missing.*LocoHub refuses such a file.*--force.*\[not-phase-indexed\]$/m
+    );
+    const forced = run('analyze', path, '--task', 'level_walking', '--json', '--force');
+    expect(forced.code).toBe(0);
+    const result = JSON.parse(forced.stdout);
+    expect(result.warnings).toEqual([expect.stringMatching(/phase_ipsi.*analysed anyway \(forced\)/)]);
+    // The same cycles and numbers as the file with its phase column.
+    const standard = JSON.parse(run('analyze', fixture('multi_rowgroup.parquet'), '--task', 'level_walking', '--json').stdout);
+    expect(result.groups[0].cycles).toBe(standard.groups[0].cycles);
+    expect(result.groups[0].patterns.mean).toEqual(standard.groups[0].patterns.mean);
+    expect(run('analyze', path, '--task', 'level_walking', '--force').stdout).toMatch(/warning: required column "phase_ipsi" is missing/);
   });
 
   it('--ddof 2 is a usage error, exit 2', () => {

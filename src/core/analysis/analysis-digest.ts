@@ -4,6 +4,7 @@
  * means, and the run's provenance (backend, timings, bytes, memory mode, cache).
  */
 import type { IAnalysisResult } from './result';
+import { formatBytes } from '../format';
 
 /** The digest of one analysis. */
 export interface IAnalysisDigest {
@@ -81,7 +82,7 @@ export function runGauges(result: IAnalysisResult): { mbPerSecond: number | null
   const parts = [
     `backend ${result.backend}${result.adapter ? ` on ${result.adapter}` : ''}`,
     `${Math.round(result.timings.totalMs)} ms`,
-    result.cached ? 'from the browser cache' : `read ${result.io.bytesRead} bytes`,
+    result.cached ? 'from the browser cache' : `read ${formatBytes(result.io.bytesRead)}`,
     mbPerSecond !== null && !result.cached ? `${mbPerSecond.toFixed(0)} MB/s decoded` : null,
     cyclesPerSecond !== null && !result.cached ? `${Math.round(cyclesPerSecond).toLocaleString('en-US')} cycles/s` : null,
     result.memory.mode === 'streamed' ? `streamed under ${Math.round(result.memory.budgetBytes / 2 ** 20)} MB` : null

@@ -31,6 +31,8 @@ export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
 export interface IAnalyzeOptions extends Partial<IKernelOptions> {
   /** Kernel backend; default 'auto'. */
   backend?: BackendName | 'auto';
+  /** Analyse a file that is not phase-indexed (no phase column), which is refused otherwise. */
+  force?: boolean;
   /** Outlier threshold k in mean + k·SD; default 2 (LocoHub's). */
   outlierThreshold?: number;
   /** Skip the phase correlations (150 × F × F), e.g. for a quick look. */
@@ -188,6 +190,17 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
   if (!summary.keyColumns.subject || !summary.keyColumns.task) {
     throw new LocolensError('missing-columns', `${summary.file.name}: subject and task columns are needed to find cycles`);
   }
+  // LocoHub refuses a file without a phase column; `force` goes on, with the finding in the result.
+  const notPhaseIndexed = summary.findings.find(finding => finding.code === 'missing-phase');
+  if (notPhaseIndexed && !options.force) {
+    throw new LocolensError(
+      'not-phase-indexed',
+      `${summary.file.name}: ${notPhaseIndexed.message}; LocoHub refuses such a file (analyse it anyway with --force, or "Analyse anyway" in the view)`
+    );
+  }
+  const warnings = notPhaseIndexed
+    ? [`${notPhaseIndexed.message}: analysed anyway (forced); cycles are cut every 150 rows without a phase to check them against`]
+    : [];
   const io = { bytesRead: options.summary ? 0 : summary.io.bytesRead, requests: options.summary ? 0 : summary.io.requests };
   const summaryMs = now() - started;
   const plan = planCycles(summary, selection);
@@ -257,7 +270,8 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
           chunkCycles: 0,
           passes: outcome.tensorSource === 'store' ? 0 : 1
         },
-        tensorSource: outcome.tensorSource
+        tensorSource: outcome.tensorSource,
+        ...(warnings.length ? { warnings } : {})
       };
     } catch (error) {
       if (!(error instanceof NoSpillStoreError)) {
@@ -303,7 +317,8 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
     },
     io: { bytesRead: io.bytesRead + outcome.io.bytesRead, requests: io.requests + outcome.io.requests },
     memory: { ...outcome.memory, budgetBytes: budget, tensorBytes },
-    tensorSource: outcome.tensorSource
+    tensorSource: outcome.tensorSource,
+    ...(warnings.length ? { warnings } : {})
   };
 }
 

@@ -2,7 +2,7 @@
  * The result of an analysis and what is reported while it runs: plain typed objects, the guard
  * for a cached entry, and the JSON form.
  */
-import type { BackendName } from '../kernels/types';
+import { PHASES, type BackendName } from '../kernels/types';
 import type { ISelection } from '../kernels/cycle-tensor';
 import type {
   ICorrelations,
@@ -88,6 +88,8 @@ export interface IAnalysisResult {
   tensorSource: 'parquet' | 'store';
   /** Set when the whole result came from a results cache. */
   cached?: boolean;
+  /** What the user should know about the numbers (e.g. a file analysed although not phase-indexed). */
+  warnings?: string[];
 }
 
 /** The result without the group tensors (the form kept in a results cache). */
@@ -123,6 +125,7 @@ export function analysisToJSON(result: IAnalysisResult): unknown {
     backend: result.backend,
     adapter: result.adapter,
     fallback: result.fallback,
+    warnings: result.warnings ?? [],
     skipped: result.skipped,
     timings: result.timings,
     io: result.io,
@@ -175,4 +178,14 @@ export function analysisToJSON(result: IAnalysisResult): unknown {
       };
     })
   };
+}
+
+/** Samples missing (NaN) in a group's cycles: counted from the pattern moments' per-phase counts. */
+export function missingSamples(group: IGroupAnalysis): { missing: number; total: number } {
+  const total = group.features.length * PHASES * group.cycles;
+  let present = 0;
+  for (let i = 0; i < group.patterns.count.length; i++) {
+    present += group.patterns.count[i];
+  }
+  return { missing: Math.max(0, total - present), total };
 }

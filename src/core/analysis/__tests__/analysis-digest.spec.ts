@@ -46,7 +46,7 @@ describe('runGauges', () => {
     const gauges = runGauges(result);
     expect(gauges.mbPerSecond).toBeCloseTo(result.io.bytesRead / 1e6 / (result.timings.decodeMs / 1000), 6);
     expect(gauges.cyclesPerSecond).toBeCloseTo(result.groups[0].cycles / (result.timings.totalMs / 1000), 6);
-    expect(gauges.text).toMatch(/^backend wasm · \d+ ms · read \d+ bytes · \d+ MB\/s decoded · [\d,]+ cycles\/s$/);
+    expect(gauges.text).toMatch(/^backend wasm · \d+ ms · read [\d.]+ (?:B|kB|MB|GB) · \d+ MB\/s decoded · [\d,]+ cycles\/s$/);
   });
 
   it('says when the result came from the cache, and when it was streamed', () => {

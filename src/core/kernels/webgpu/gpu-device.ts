@@ -9,11 +9,19 @@ let provider: (() => Promise<GPU | null>) | null = null;
 let kernels: Promise<GpuKernels> | null = null;
 
 /** Register how this thread reaches WebGPU (navigator.gpu, or the `webgpu` package in Node). */
-export function registerGpuProvider(get: () => Promise<GPU | null>): void {
+export function registerGpuProvider(get: () => Promise<GPU | null>, options: { hardwareLikely?: () => boolean } = {}): void {
   provider = get;
+  hardwareLikely = options.hardwareLikely ?? null;
   kernels = null;
   probe = null;
 }
+
+/**
+ * Whether a hardware GPU may be present, asked before `auto` probes: where the answer is no, the
+ * probe loads no WebGPU implementation at all (Dawn's Vulkan back end prints warnings while it
+ * looks for adapters on a machine without a GPU).
+ */
+let hardwareLikely: (() => boolean) | null = null;
 
 /** A description of an adapter, e.g. "nvidia hopper NVIDIA H100 80GB HBM3 (vulkan)". */
 export function describeAdapter(adapter: GPUAdapter): string {
@@ -55,6 +63,9 @@ let probe: Promise<{ description: string; software: boolean } | null> | null = n
 export function probeAdapter(): Promise<{ description: string; software: boolean } | null> {
   probe ??= (async () => {
     try {
+      if (hardwareLikely && !hardwareLikely()) {
+        return null;
+      }
       const gpu = provider ? await provider() : null;
       const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
       return adapter ? { description: describeAdapter(adapter), software: isSoftwareAdapter(adapter) } : null;

@@ -9,6 +9,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
+import { populationStatistics, ROM_PERCENTILES, type IPopulationStatistics } from '../core/analysis/population';
 import { AnalysisModel } from '../model/analysis-model';
 import {
   missingSamples,
@@ -20,18 +21,19 @@ import {
 import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
-import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, romFigure } from '../plots/figures';
+import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, populationFigure, romFigure } from '../plots/figures';
 import { readTheme } from '../plots/plot-theme';
 import { h } from './dom';
-import { exportPerCycleTable, type IExportTarget } from './export-results';
+import { exportPerCycleTable, exportPopulationTables, type IExportTarget } from './export-results';
 import type { BrowserBackend, IAnalysisRequest, ILocolensDatasets, ILocolensPerformance } from './tokens';
 
-type Tab = 'patterns' | 'rom' | 'compare' | 'correlation' | 'table';
+type Tab = 'patterns' | 'rom' | 'compare' | 'population' | 'correlation' | 'table';
 
 const TABS: Array<[Tab, string]> = [
   ['patterns', 'Patterns'],
   ['rom', 'ROM'],
   ['compare', 'Compare'],
+  ['population', 'Population'],
   ['correlation', 'Correlation'],
   ['table', 'Per-cycle table']
 ];
@@ -323,7 +325,7 @@ export class AnalysisView extends Widget {
     const tabs = h(
       'div',
       { class: 'locolens-tabs', role: 'tablist' },
-      TABS.map(([tab, label]) => {
+      TABS.filter(([tab]) => tab !== 'population' || !this.request.subject).map(([tab, label]) => {
         const button = h(
           'button',
           { class: 'locolens-tab', role: 'tab', 'aria-selected': tab === this.tab ? 'true' : 'false', 'data-tab': tab },
@@ -444,6 +446,13 @@ export class AnalysisView extends Widget {
       });
       extra.push(h('label', { class: 'locolens-inline' }, 'Phase ', slider, ' ', label));
     }
+    if (this.tab === 'population') {
+      const parquet = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-population' }, 'Export parquet');
+      const csv = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-population-csv' }, 'Export CSV');
+      parquet.addEventListener('click', () => void this.exportPopulation('parquet'));
+      csv.addEventListener('click', () => void this.exportPopulation('csv'));
+      extra.push(parquet, csv);
+    }
     if (this.tab === 'table') {
       const parquet = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-parquet' }, 'Export parquet');
       const csv = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-csv' }, 'Export CSV');
@@ -523,7 +532,7 @@ export class AnalysisView extends Widget {
       figure = patternFigure(group, this.feature, samples, theme, this.allLines ? Infinity : MAX_CYCLE_LINES);
     } else if (this.tab === 'rom') {
       figure = romFigure(group, this.feature, theme);
-    } else if (this.tab === 'compare') {
+    } else if (this.tab === 'compare' || this.tab === 'population') {
       if (!this.comparison) {
         // Not the previous tab's plot while the comparison is computed.
         this.plotly?.purge(this.plot);
@@ -542,8 +551,19 @@ export class AnalysisView extends Widget {
       if (id !== this.drawing) {
         return;
       }
-      const bySubject = !this.request.subject;
-      figure = comparisonFigure(comparison.groups, group.features[this.feature], g => (bySubject ? g.subjects.join(', ') : g.task), theme);
+      if (this.tab === 'compare') {
+        const bySubject = !this.request.subject;
+        figure = comparisonFigure(
+          comparison.groups,
+          group.features[this.feature],
+          g => (bySubject ? g.subjects.join(', ') : g.task),
+          theme
+        );
+      } else {
+        const population = await this.population();
+        figure = populationFigure(population, this.feature, theme);
+        this.table.replaceChildren(populationTable(population, this.feature));
+      }
     } else {
       figure = correlationFigure(group, this.phase, theme);
     }
@@ -562,6 +582,35 @@ export class AnalysisView extends Widget {
     await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)));
     performance.measure?.('locolens:render', { start: drawStarted, end: performance.now() });
     this.plot.setAttribute('data-drawn', this.tab);
+  }
+
+  /** The task's population statistics (from the subject × task groups of the Compare tab). */
+  private async population(): Promise<IPopulationStatistics> {
+    const comparison = await this.comparisonResult();
+    const result = this.model.result!;
+    if (!this.populationOf || this.populationOf.comparison !== comparison || this.populationOf.result !== result) {
+      this.populationOf = {
+        comparison,
+        result,
+        statistics: populationStatistics(comparison.groups, this.model.group!, result.options)
+      };
+    }
+    return this.populationOf.statistics;
+  }
+
+  private populationOf: { comparison: IAnalysisResult; result: IAnalysisResult; statistics: IPopulationStatistics } | null = null;
+
+  private async exportPopulation(format: 'parquet' | 'csv'): Promise<void> {
+    this.footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
+    try {
+      const written = await exportPopulationTables(await this.population(), this.request, format, this.exportTarget);
+      this.footer.replaceChildren(
+        h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, written.path), '. Read it in Python with:'),
+        h('pre', { class: 'locolens-code', 'data-locolens': 'export-snippet' }, written.snippet)
+      );
+    } catch (error) {
+      this.footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
+    }
   }
 
   /** Mean patterns of the other tasks (subject view) or of each subject (task view). */
@@ -662,4 +711,66 @@ export class AnalysisView extends Widget {
       this.footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
     }
   }
+}
+
+/** The population statistics per feature (the drawn one marked), as the export names them. */
+function populationTable(population: IPopulationStatistics, drawn: number): HTMLElement {
+  const number = (v: number) => (Number.isFinite(v) ? v.toPrecision(4) : 'NaN');
+  const header = [
+    'feature',
+    'mean SD (between subjects)',
+    'max SD',
+    'CV',
+    'mean of cycle means',
+    'SD of cycle means',
+    'mean of cycle SDs',
+    'ROM mean',
+    'ROM SD',
+    ...ROM_PERCENTILES.map(q => `ROM p${q}`)
+  ];
+  const rows = population.features.map((name, f) =>
+    h(
+      'tr',
+      { class: f === drawn ? 'locolens-row-drawn' : '' },
+      [
+        name,
+        number(population.meanStd[f]),
+        number(population.maxStd[f]),
+        number(population.coefficientOfVariation[f]),
+        number(population.meanOfMeans[f]),
+        number(population.stdOfMeans[f]),
+        number(population.meanOfStds[f]),
+        number(population.romMean[f]),
+        number(population.romStd[f]),
+        ...ROM_PERCENTILES.map((_, k) => number(population.romPercentiles[f * ROM_PERCENTILES.length + k]))
+      ].map(cell => h('td', {}, cell))
+    )
+  );
+  return h(
+    'div',
+    {},
+    h(
+      'p',
+      { class: 'locolens-note', 'data-locolens': 'population-note' },
+      `${population.subjects.length} subjects weighted equally, ${population.cycles.toLocaleString('en-US')} cycles; mean variability (mean between-subject SD) ${number(population.meanVariability)}.`
+    ),
+    h(
+      'div',
+      { class: 'locolens-scroll-x' },
+      h(
+        'table',
+        { class: 'locolens-table', 'data-locolens': 'population-table' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            header.map(name => h('th', {}, name))
+          )
+        ),
+        h('tbody', {}, rows)
+      )
+    )
+  );
 }

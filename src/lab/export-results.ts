@@ -3,7 +3,14 @@
  * mean/SD patterns (one row per feature and phase), as parquet or CSV through the Contents API.
  */
 import type { IGroupAnalysis } from '../core/analysis/result';
-import { patternColumns, perCycleColumns, type TableColumns } from '../core/analysis/result-tables';
+import type { IPopulationStatistics } from '../core/analysis/population';
+import {
+  patternColumns,
+  perCycleColumns,
+  populationPatternColumns,
+  populationSummaryColumns,
+  type TableColumns
+} from '../core/analysis/result-tables';
 import type { IAnalysisRequest } from './tokens';
 
 /** Where exported tables go. */
@@ -36,6 +43,27 @@ export async function exportPerCycleTable(
   return {
     path: features,
     snippet: `import pandas as pd\nfeatures = pd.${read}(${JSON.stringify(features)})\npatterns = pd.${read}(${JSON.stringify(patterns)})`
+  };
+}
+
+/** Write a task's population statistics (per feature) and patterns (per phase) next to the dataset. */
+export async function exportPopulationTables(
+  population: IPopulationStatistics,
+  request: IAnalysisRequest,
+  format: 'parquet' | 'csv',
+  target: IExportTarget
+): Promise<{ path: string; snippet: string }> {
+  const folder = request.path.includes('/') ? request.path.slice(0, request.path.lastIndexOf('/') + 1) : '';
+  const stem = request.path.slice(folder.length).replace(/\.parquet$/i, '');
+  const base = `${folder}${stem}.${population.task.replace(/[^\w.-]+/g, '_')}`;
+  const summary = `${base}.population.${format}`;
+  const patterns = `${base}.population-patterns.${format}`;
+  await target.writeTable(summary, populationSummaryColumns(population), format);
+  await target.writeTable(patterns, populationPatternColumns(population), format);
+  const read = format === 'parquet' ? 'read_parquet' : 'read_csv';
+  return {
+    path: summary,
+    snippet: `import pandas as pd\npopulation = pd.${read}(${JSON.stringify(summary)})\npatterns = pd.${read}(${JSON.stringify(patterns)})`
   };
 }
 

@@ -3,6 +3,7 @@
  */
 import type { Data, Layout } from 'plotly.js';
 
+import type { IPopulationStatistics } from '../core/analysis/population';
 import type { IGroupAnalysis } from '../core/analysis/result';
 import { PHASES } from '../core/kernels/types';
 
@@ -414,4 +415,64 @@ function withAlpha(color: string, alpha: number): string {
   }
   const n = parseInt(hex[1], 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+/**
+ * A task's population: each subject's mean pattern (thin), the population mean over subjects
+ * (thick) and its ± 1 SD band between subjects.
+ */
+export function populationFigure(
+  population: IPopulationStatistics,
+  feature: number,
+  theme: IPlotTheme
+): { data: Data[]; layout: Partial<Layout> } {
+  const F = population.features.length;
+  const name = population.features[feature];
+  const mean = sliceOf(population.mean, feature * PHASES, PHASES);
+  const sd = sliceOf(population.std, feature * PHASES, PHASES);
+  const data: Data[] = population.subjects.map((subject, s) => ({
+    type: 'scatter',
+    mode: 'lines',
+    name: safeLabel(subject),
+    x: PHASE_PERCENT,
+    y: sliceOf(population.subjectMeans, (s * F + feature) * PHASES, PHASES),
+    line: { color: theme.palette[s % theme.palette.length], width: 1 },
+    opacity: 0.7,
+    hovertemplate: `${safeLabel(subject)} %{x:.1f} %: %{y:.4g}<extra></extra>`
+  }));
+  data.push(
+    {
+      type: 'scatter',
+      mode: 'lines',
+      name: '−1 SD',
+      x: PHASE_PERCENT,
+      y: mean.map((m, p) => m - sd[p]),
+      line: { width: 0, color: theme.accent },
+      hoverinfo: 'skip',
+      showlegend: false
+    },
+    {
+      type: 'scatter',
+      mode: 'lines',
+      name: 'between-subject ± 1 SD',
+      x: PHASE_PERCENT,
+      y: mean.map((m, p) => m + sd[p]),
+      fill: 'tonexty',
+      fillcolor: withAlpha(theme.accent, 0.2),
+      line: { width: 0, color: theme.accent },
+      hoverinfo: 'skip'
+    },
+    {
+      type: 'scatter',
+      mode: 'lines',
+      name: `population mean (${population.subjects.length} subjects)`,
+      x: PHASE_PERCENT,
+      y: mean,
+      line: { color: theme.accent, width: 3 },
+      hovertemplate: 'population mean %{x:.1f} %: %{y:.4g}<extra></extra>'
+    }
+  );
+  const layout = baseLayout(theme, safeLabel(`${name} — ${population.task}: subject means and the population`), unitOf(name));
+  (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
+  return { data, layout };
 }

@@ -7,6 +7,7 @@
 import { PHASES } from '../kernels/types';
 import type { TableColumns } from '../io/arrow-tables';
 import { LOCOLENS_VERSION } from '../version';
+import { ROM_PERCENTILES, type IPopulationStatistics } from './population';
 import type { IAnalysisResult, IGroupAnalysis } from './result';
 
 export { arrowIPC, type TableColumns } from '../io/arrow-tables';
@@ -123,4 +124,43 @@ export function resultMeta(result: IAnalysisResult, group: IGroupAnalysis, path:
     file: { path, size: result.file.sizeBytes },
     locolensVersion: LOCOLENS_VERSION
   };
+}
+
+/** A task's population patterns: feature, phase, the mean and SD over subject means, and each subject's mean. */
+export function populationPatternColumns(population: IPopulationStatistics): TableColumns {
+  const F = population.features.length;
+  const n = F * PHASES;
+  const columns: TableColumns = {
+    feature: Array.from({ length: n }, (_, i) => population.features[Math.floor(i / PHASES)]),
+    phase_index: Int32Array.from({ length: n }, (_, i) => i % PHASES),
+    phase_ipsi: Float64Array.from({ length: n }, (_, i) => ((i % PHASES) * 100) / PHASES),
+    population_mean: population.mean.slice(),
+    population_std: population.std.slice()
+  };
+  population.subjects.forEach((subject, s) => {
+    columns[`mean__${subject}`] = population.subjectMeans.slice(s * n, (s + 1) * n);
+  });
+  return columns;
+}
+
+/** A task's population statistics per feature (the seed guide's names). */
+export function populationSummaryColumns(population: IPopulationStatistics): TableColumns {
+  const F = population.features.length;
+  const columns: TableColumns = {
+    feature: population.features.slice(),
+    n_subjects: Int32Array.from({ length: F }, () => population.subjects.length),
+    mean_std: population.meanStd.slice(),
+    max_std: population.maxStd.slice(),
+    coefficient_of_variation: population.coefficientOfVariation.slice(),
+    n_cycles: Int32Array.from({ length: F }, () => population.cycles),
+    mean_of_means: population.meanOfMeans.slice(),
+    std_of_means: population.stdOfMeans.slice(),
+    mean_variability: population.meanOfStds.slice(),
+    rom_mean: population.romMean.slice(),
+    rom_std: population.romStd.slice()
+  };
+  ROM_PERCENTILES.forEach((q, k) => {
+    columns[`rom_p${q}`] = Float64Array.from({ length: F }, (_, f) => population.romPercentiles[f * ROM_PERCENTILES.length + k]);
+  });
+  return columns;
 }

@@ -3,6 +3,7 @@
  */
 import { columnRows, type IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatBytes } from '../core/format';
+import type { IFileReport } from '../core/analysis/file-report';
 import type { IAnalysisResult } from '../core/analysis/result';
 import type { IProfile } from '../core/monitor/performance-monitor';
 
@@ -136,4 +137,35 @@ export function formatProfile(profile: IProfile): string {
   rows.push(['peak external (buffers, wasm)', profile.peak.externalBytes ? formatBytes(profile.peak.externalBytes) : 'n/a']);
   rows.push(['samples', String(profile.samples.length)]);
   return table(['profile', ''], rows);
+}
+
+/** The whole-file report as a readable table: one line per subject x task. */
+export function formatReport(report: IFileReport): string {
+  const number = (value: number, digits = 4) => (Number.isFinite(value) ? value.toPrecision(digits) : '–');
+  const header = ['subject', 'task', 'cycles', 'valid %', 'missing', 'outliers', ...report.romFeatures.map(name => `ROM ${name}`)];
+  const rows = report.rows.map(row =>
+    row.state === 'failed'
+      ? [row.subject, row.task, 'failed', row.reason ?? '']
+      : [
+          row.subject,
+          row.task,
+          String(row.cycles),
+          number(100 * row.validFraction, 3),
+          String(row.missingSamples),
+          String(row.outliers),
+          ...row.rom.map(v => number(v))
+        ]
+  );
+  // A failed row's reason runs on past the columns: it does not widen them.
+  const widths = header.map((name, c) =>
+    Math.max(name.length, ...rows.filter(row => row.length === header.length || c < 3).map(row => row[c].length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c < cells.length - 1 ? cell.padEnd(widths[c] ?? cell.length) : cell)).join('  ');
+  const failed = report.rows.filter(row => row.state === 'failed').length;
+  return [
+    `${report.file}: ${report.rows.length} subject x task rows (${failed} failed), backend ${report.backend}, ddof ${report.options.ddof}, NaN ${report.options.nan}, ${Math.round(report.totalMs)} ms`,
+    line(header),
+    ...rows.map(line)
+  ].join('\n');
 }

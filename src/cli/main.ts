@@ -26,12 +26,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 import { PerformanceMonitor, nodeSampler } from '../core/monitor/performance-monitor';
-import { formatAnalysis, formatProfile, formatSummary } from './format-summary';
+import { formatAnalysis, formatProfile, formatReport, formatSummary } from './format-summary';
+import { fileReport } from '../core/analysis/file-report';
 
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
        locolens analyze FILE [--subject S] [--task T] [--by task|subject-task] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
                              [--ddof 0|1] [--nan propagate|ignore] [--threshold K] [--workers N] [--profile F.json] [--json]
-                             [--memory-budget MB] [--cache-dir DIR] [--progress] [--digest] [--no-phase-correlations] [--tables DIR] [--force]
+                             [--memory-budget MB] [--cache-dir DIR] [--progress] [--digest] [--no-phase-correlations] [--tables DIR] [--force] [--report]
 
   inspect   summary of a LocoHub phase-indexed parquet file: rows, row groups, columns,
             subjects, tasks, task_id values, cycles per subject x task, conformance findings
@@ -54,6 +55,9 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
   --progress     analyze: report row groups, bytes and cycles on stderr as they go
   --digest       analyze: print a JSON digest (counts, sums, timings, memory) instead of the results
   --no-phase-correlations  analyze: skip the 150 x F x F correlations at each phase
+  --report       analyze: the whole-file report: one row per subject x task (cycles, valid fraction,
+                 missing samples, outliers, overall ROM of --features or the sagittal ipsi angles);
+                 a block that cannot be analysed is a failed row with its reason (--json: as JSON)
   --force        analyze: analyse a file that is not phase-indexed (no phase column), which LocoHub
                  refuses (and so does locolens without it); the result carries a warning
   --tables DIR   analyze: write the group's tables to DIR as Arrow IPC streams (features, patterns,
@@ -85,6 +89,7 @@ interface IArgs {
   progress: boolean;
   tables?: string;
   force: boolean;
+  report: boolean;
 }
 
 class UsageError extends Error {}
@@ -103,6 +108,7 @@ function parseArgs(argv: string[]): IArgs {
     digest: false,
     phaseCorrelations: true,
     force: false,
+    report: false,
     cacheDir: process.env.LOCOLENS_CACHE_DIR || undefined
   };
   const value = (i: number, name: string) => {
@@ -189,6 +195,9 @@ function parseArgs(argv: string[]): IArgs {
         break;
       case '--force':
         args.force = true;
+        break;
+      case '--report':
+        args.report = true;
         break;
       case '--tables':
         args.tables = value(i++, arg);
@@ -300,7 +309,10 @@ async function main(argv: string[]): Promise<number> {
       const result = await analyzeDataset(
         pool,
         spec,
-        { task: args.task, subjects: args.subjects, features: args.features, groupBy: args.groupBy },
+        // A report has a row per subject x task, over every variable (ROM of the chosen ones).
+        args.report
+          ? { task: args.task, subjects: args.subjects, groupBy: 'subject-task' }
+          : { task: args.task, subjects: args.subjects, features: args.features, groupBy: args.groupBy },
         {
           backend: args.backend,
           ddof: args.ddof,
@@ -325,13 +337,18 @@ async function main(argv: string[]): Promise<number> {
       if (args.tables) {
         writeTables(result, args.tables, args.file);
       }
-      const output = args.tables
-        ? JSON.stringify(resultMeta(result, result.groups[0], args.file))
-        : args.digest
-          ? JSON.stringify(analysisDigest(result))
-          : args.json
-            ? JSON.stringify(analysisToJSON(result))
-            : formatAnalysis(result);
+      const report = args.report ? fileReport(result, args.features) : null;
+      const output = report
+        ? args.json
+          ? JSON.stringify(report)
+          : formatReport(report)
+        : args.tables
+          ? JSON.stringify(resultMeta(result, result.groups[0], args.file))
+          : args.digest
+            ? JSON.stringify(analysisDigest(result))
+            : args.json
+              ? JSON.stringify(analysisToJSON(result))
+              : formatAnalysis(result);
       process.stdout.write(`${output}\n`);
       if (monitor && args.profile) {
         monitor.stage('summary', result.timings.summaryMs);

@@ -20,6 +20,8 @@ export interface ISummaryActions {
   openInMainArea?: (path: string) => void;
   /** Open the analysis of a task (all subjects) or of one subject×task. */
   analyze?: (path: string, task: string, subject?: string) => void;
+  /** Open the whole-file report (a row per subject × task). */
+  report?: (path: string) => void;
 }
 
 type Grouping = 'byJoint' | 'byMeasurement' | 'bySide' | 'byUnit';
@@ -107,7 +109,8 @@ export class DatasetSummaryView extends Widget {
         { class: 'locolens-summary-header' },
         h('h2', { class: 'locolens-file-name', title: f.name }, f.name.split('/').pop() ?? f.name),
         h('span', { class: `locolens-status locolens-status-${summary.status}`, 'data-locolens': 'status' }, statusLabel(summary.status)),
-        this.openButton()
+        this.openButton(),
+        this.reportButton()
       ),
       h(
         'dl',
@@ -197,6 +200,21 @@ export class DatasetSummaryView extends Widget {
       'Analyze'
     );
     button.addEventListener('click', () => analyze(path, task, subject));
+    return button;
+  }
+
+  private reportButton(): HTMLElement | null {
+    const report = this.actions.report;
+    if (!report) {
+      return null;
+    }
+    const path = this.path!;
+    const button = h(
+      'button',
+      { class: 'jp-mod-styled', 'data-locolens': 'open-report', title: 'A row per subject × task: cycles, validity, outliers, ROM' },
+      'Report'
+    );
+    button.addEventListener('click', () => report(path));
     return button;
   }
 

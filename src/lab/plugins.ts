@@ -19,6 +19,7 @@ import { PerformanceService } from './performance-service';
 import { analysisDigest } from '../core/analysis/analysis-digest';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { AnalysisView } from './analysis-view';
+import { FileReportView } from './file-report-view';
 import { DatasetBrowser } from './dataset-browser';
 import { DatasetDocument, DatasetWidgetFactory, MetadataOnlyModelFactory, type DatasetDocumentWidget } from './dataset-document';
 import { DatasetService } from './dataset-service';
@@ -33,6 +34,7 @@ export namespace CommandIDs {
   export const clearCache = 'locolens:clear-cache';
   export const analyzeFile = 'locolens:analyze-file';
   export const openPerformance = 'locolens:open-performance';
+  export const report = 'locolens:report';
 }
 
 /** Plugin IDs (those with settings have their schema in schema/<name>.json). */
@@ -121,7 +123,8 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     const browser = new DatasetBrowser(datasets, {
       openInMainArea: path => app.commands.execute('docmanager:open', { path, factory: DatasetDocument.FACTORY }),
-      analyze: openAnalysis(app)
+      analyze: openAnalysis(app),
+      report: path => void app.commands.execute(CommandIDs.report, { path })
     });
     app.shell.add(browser, 'left', { rank: 600 });
     restorer?.add(browser, browser.id);
@@ -197,6 +200,23 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
         widget.title.icon = locolensIcon;
         app.shell.add(widget, 'main');
         void tracker.add(widget);
+        void view.load();
+        return widget;
+      }
+    });
+    app.commands.addCommand(CommandIDs.report, {
+      label: args => (args.path ? `Report of ${String(args.path).split('/').pop()}` : 'Whole-File Report'),
+      caption: 'A row per subject × task: cycles, valid fraction, missing samples, outliers, overall ROM',
+      icon: locolensIcon,
+      describedBy: { args: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } },
+      execute: args => {
+        const view = new FileReportView(datasets, String(args.path), datasets, openAnalysis(app));
+        const widget = new MainAreaWidget({ content: view });
+        widget.id = `locolens-report-${Private.nextId++}`;
+        widget.title.label = view.title.label;
+        widget.title.caption = view.title.caption;
+        widget.title.icon = locolensIcon;
+        app.shell.add(widget, 'main');
         void view.load();
         return widget;
       }
@@ -331,7 +351,7 @@ export const documentsPlugin: JupyterFrontEndPlugin<void> = {
         defaultFor: [DatasetDocument.FILE_TYPE],
         readOnly: true
       },
-      { analyze: openAnalysis(app) }
+      { analyze: openAnalysis(app), report: path => void app.commands.execute(CommandIDs.report, { path }) }
     );
     app.docRegistry.addWidgetFactory(factory);
     const tracker = new WidgetTracker<DatasetDocumentWidget>({ namespace: 'locolens-dataset' });

@@ -80,3 +80,47 @@ test('population of a task: subject means drawn, statistics equal numpy, export 
   expect(readBack.n_subjects).toBe(expected.subjects.length);
   readBack.mean_std.forEach((v: number | null, f: number) => near(v === null ? 'NaN' : String(v), expected.mean_std[f], f));
 });
+
+test('the whole-file report: a row per subject × task, a failed block with its reason, sort, filter, open, export', async ({
+  page
+}, testInfo) => {
+  const path = 'fixtures/bad_cycle_count.parquet';
+  await page.evaluate(async args => void (await (window as any).jupyterapp.commands.execute('locolens:report', args)), { path });
+  const view = page.locator('.locolens-report');
+  const rows = view.locator('[data-locolens="report-table"] tbody tr');
+  await expect(view.locator('[data-locolens="report-status"]')).toContainText('6 subject × task rows · 1 failed', { timeout: 60000 });
+  await expect(rows).toHaveCount(6);
+  const failed = view.locator('tr[data-state="failed"]');
+  await expect(failed).toHaveCount(1);
+  await expect(failed).toHaveAttribute('data-subject', 'UM21_AB02');
+  await expect(failed.locator('[data-locolens="report-reason"]')).toContainText('749 rows is not a multiple of 150');
+  // Sorted by outliers, descending: the failed row (no number) goes last.
+  await view.locator('th[data-sort="outliers"]').click();
+  await view.locator('th[data-sort="outliers"]').click();
+  await expect(view.locator('th[data-sort="outliers"]')).toHaveAttribute('aria-sort', 'descending');
+  await expect(rows.last()).toHaveAttribute('data-state', 'failed');
+  await view.locator('[data-locolens="report-filter"]').fill('AB03');
+  await expect(rows).toHaveCount(2);
+  await page.screenshot({ path: testInfo.outputPath('report.png') });
+  await view.locator('[data-locolens="export-report"]').click();
+  await expect(view.locator('[data-locolens="export-done"]')).toBeVisible({ timeout: 30000 });
+  const readBack = JSON.parse(
+    execFileSync(
+      PYTHON,
+      [
+        '-c',
+        'import sys, json, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); print(json.dumps({"rows": t.num_rows, "states": sorted(t["state"].to_pylist())}))',
+        join(DATA, 'fixtures/bad_cycle_count.report.parquet')
+      ],
+      { encoding: 'utf8' }
+    )
+  );
+  expect(readBack).toEqual({ rows: 6, states: ['failed', 'ok', 'ok', 'ok', 'ok', 'ok'] });
+  // Each row opens its analysis.
+  await rows
+    .filter({ has: page.locator('td', { hasText: 'incline_walking' }) })
+    .locator('[data-locolens="report-open"]')
+    .click();
+  await expect(page.locator('.locolens-analysis [data-locolens="cycle-count"]')).toHaveText('4 cycles', { timeout: 60000 });
+  await expect(page.locator('.lm-TabBar-tab', { hasText: 'incline_walking · UM21_AB03' })).toBeVisible();
+});

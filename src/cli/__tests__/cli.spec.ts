@@ -202,6 +202,29 @@ describe('locolens analyze', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('--report: a row per subject × task, the block that is not a multiple of 150 a failed row with its reason', () => {
+    const { code, stdout } = run('analyze', fixture('bad_cycle_count.parquet'), '--report', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    const blocks = manifest()['bad_cycle_count.parquet'].blocks;
+    expect(report.rows).toHaveLength(blocks.length);
+    for (const block of blocks) {
+      const row = report.rows.find((r: { subject: string; task: string }) => r.subject === block.subject && r.task === block.task);
+      if (block.rows % 150) {
+        expect(row.state).toBe('failed');
+        expect(row.reason).toContain(`${block.rows} rows is not a multiple of 150`);
+      } else {
+        expect(row.state).toBe('ok');
+        expect(row.cycles).toBe(block.cycles);
+        expect(row.rom).toHaveLength(3);
+      }
+    }
+    expect(report.romFeatures).toEqual(['hip_flexion_angle_ipsi_rad', 'knee_flexion_angle_ipsi_rad', 'ankle_dorsiflexion_angle_ipsi_rad']);
+    const text = run('analyze', fixture('bad_cycle_count.parquet'), '--report').stdout;
+    expect(text).toMatch(/rows \(1 failed\)/);
+    expect(text).toMatch(/stair_ascent\s+failed\s+749 rows is not a multiple of 150/);
+  });
+
   it('the default backend chooses silently: nothing on stderr (no GPU probe without GPU device files)', () => {
     const { code, stdout, stderr } = run('analyze', fixture('multi_rowgroup.parquet'), '--task', 'level_walking', '--digest');
     expect(code).toBe(0);

@@ -10,6 +10,7 @@ import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { ResultCache } from '../core/cache/result-cache';
 import { DEFAULT_MEMORY_BUDGET, analyzeDataset, readGroupFeature } from '../core/analysis/analyze-dataset';
+import { autoMemoryBudget } from '../core/analysis/plan';
 import {
   isAnalysisResult,
   withoutTensors,
@@ -70,6 +71,9 @@ function toBase64(bytes: Uint8Array): string {
 }
 
 /** Implementation of ILocolensDatasets. */
+/** Files up to this size are read whole with their footer (one request) and handed to the workers. */
+const SMALL_FILE = 256 * 1024;
+
 export class DatasetService implements ILocolensDatasets {
   constructor(
     private readonly contents: Contents.IManager,
@@ -138,21 +142,39 @@ export class DatasetService implements ILocolensDatasets {
         params: { scanValues: !!options.scanValues },
         version: LOCOLENS_VERSION
       },
-      () => inspectDataset(pool, spec, { ...options, footer }),
+      // A small file read whole with its footer goes to the workers as it is: read once.
+      () =>
+        inspectDataset(pool, footer.prefetched && spec.kind === 'http' ? { ...spec, prefetched: footer.prefetched } : spec, {
+          ...options,
+          footer
+        }),
       isDatasetSummary
     );
     return hit ? { ...value, io: { ...value.io, cached: true, bytesRead: footer.io.bytesRead, requests: footer.io.requests } } : value;
   }
 
-  /** The footer of a file over HTTP Range requests, with the I/O it took. */
-  private async readFooter(spec: SourceSpec): Promise<{ value: IParquetFileInfo; io: { bytesRead: number; requests: number } }> {
+  /**
+   * The footer of a file over HTTP Range requests, with the I/O it took. A small file (at most
+   * SMALL_FILE bytes, about what a footer read fetches anyway) is read whole in one request, and
+   * its bytes come back for the workers.
+   */
+  private async readFooter(
+    spec: SourceSpec
+  ): Promise<{ value: IParquetFileInfo; io: { bytesRead: number; requests: number }; prefetched?: Uint8Array }> {
     if (spec.kind !== 'http') {
       throw new LocolensError('bad-argument', 'the browser reads files over HTTP only');
     }
-    const source = await HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers });
+    let source = await HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers });
+    let prefetched: Uint8Array | undefined;
+    if (source.size > 0 && source.size <= SMALL_FILE) {
+      prefetched = await source.read(0, source.size);
+      const io = { ...source.stats };
+      source = await HttpRangeSource.open(spec.url, { name: spec.name, size: source.size, headers: spec.headers, prefetched });
+      Object.assign(source.stats, io);
+    }
     try {
       const value = await readParquetFooter(source);
-      return { value, io: { bytesRead: source.stats.bytesRead, requests: source.stats.requests } };
+      return { value, io: { bytesRead: source.stats.bytesRead, requests: source.stats.requests }, prefetched };
     } finally {
       await source.close();
     }
@@ -264,11 +286,24 @@ export class DatasetService implements ILocolensDatasets {
   private activityCount = 0;
 
   /** Bytes of cycle data an analysis holds at once (the setting, in MB). */
+  /** The budget in MB, or 0 for automatic (the browser's memory hints). */
   setMemoryBudget(megabytes: number): void {
-    this.memoryBudget = Math.max(16, megabytes) * 1024 * 1024;
+    this.memoryBudget =
+      megabytes > 0
+        ? Math.max(16, megabytes) * 1024 * 1024
+        : autoMemoryBudget({
+            deviceMemoryGB: (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? null,
+            heapLimitBytes: (performance as Performance & { memory?: { jsHeapSizeLimit: number } }).memory?.jsHeapSizeLimit ?? null
+          });
+  }
+
+  /** The memory budget in force (bytes). */
+  get memoryBudgetBytes(): number {
+    return this.memoryBudget;
   }
 
   private memoryBudget = DEFAULT_MEMORY_BUDGET;
+
   private store: TensorStore | null = null;
 
   /** The tensor store with a file's identity (path, size, last_modified, footer hash). */

@@ -131,12 +131,19 @@ export class PerformancePanel extends Widget {
       'Export JSON'
     );
     exportButton.addEventListener('click', () => this.download());
+    const pngButton = h(
+      'button',
+      { class: 'jp-mod-styled', 'data-locolens': 'export-png', disabled: profile?.stages.length ? undefined : 'disabled' },
+      'Export PNG'
+    );
+    pngButton.addEventListener('click', () => void this.downloadPng());
     const heapKnown = heap.some(v => v > 0);
     this.node.replaceChildren(
       h('h3', {}, 'Performance'),
       gauge('throughput', 'Decoded', `${formatBytes(bytes[bytes.length - 1] ?? 0)}/s`, bytes),
       gauge('cycles', 'Analysed', `${Math.round(cycles[cycles.length - 1] ?? 0).toLocaleString('en-US')} cycles/s`, cycles),
       gauge('heap', 'JS heap (page)', heapKnown ? formatBytes(latest?.heapUsedBytes ?? 0) : 'not reported by this browser', heap),
+      heapWarning(latest?.heapUsedBytes ?? 0) ?? '',
       gauge('workers', 'Workers busy', latest?.workers ? `${latest.busyWorkers ?? 0} of ${latest.workers}` : '–', busy),
       h(
         'p',
@@ -164,7 +171,8 @@ export class PerformancePanel extends Widget {
           ? `${stats.hits} hits · ${stats.misses} misses${lookups ? ` (${Math.round((100 * stats.hits) / lookups)} %)` : ''} · ${stats.entries} entries · ${formatBytes(stats.bytes)} · tensors ${formatBytes(this.cache!.tensors.bytes)}`
           : '–'
       ),
-      exportButton
+      exportButton,
+      pngButton
     );
     void this.drawStages();
   }
@@ -204,11 +212,46 @@ export class PerformancePanel extends Widget {
   }
 
   private download(): void {
-    const blob = new Blob([this.performance.exportJSON()], { type: 'application/json' });
-    const link = h('a', { href: URL.createObjectURL(blob), download: 'locolens-profile.json' });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    saveAs(URL.createObjectURL(new Blob([this.performance.exportJSON()], { type: 'application/json' })), 'locolens-profile.json');
+  }
+
+  /** The last run's stage plot as a PNG (plotly's image export, at twice the shown size). */
+  private async downloadPng(): Promise<void> {
+    if (!this.plotly || !this.stagePlot.dataset.drawn) {
+      return;
+    }
+    const url = await this.plotly.toImage(this.stagePlot, {
+      format: 'png',
+      width: 900,
+      height: 60 + 36 * Number(this.stagePlot.dataset.drawn),
+      scale: 2
+    });
+    saveAs(url, 'locolens-stages.png');
+  }
+}
+
+/** A warning when the page's JS heap nears its limit (80 %), where the browser reports both. */
+export function heapWarning(
+  used: number,
+  limit = (performance as Performance & { memory?: { jsHeapSizeLimit: number } }).memory?.jsHeapSizeLimit
+): HTMLElement | null {
+  if (!limit || !used || used < 0.8 * limit) {
+    return null;
+  }
+  return h(
+    'p',
+    { class: 'locolens-message-error', role: 'alert', 'data-locolens': 'heap-warning' },
+    `The page's JS heap is at ${Math.round((100 * used) / limit)} % of its limit (${formatBytes(used)} of ${formatBytes(limit)}): close views of large analyses, or lower the memory budget in the settings.`
+  );
+}
+
+/** Save a URL (object or data URL) as a download. */
+function saveAs(href: string, name: string): void {
+  const link = h('a', { href, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  if (href.startsWith('blob:')) {
+    setTimeout(() => URL.revokeObjectURL(href), 10000);
   }
 }

@@ -105,3 +105,13 @@ test('a file without a phase column is refused with the finding; "Analyse anyway
   await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText(/\d+ cycles/, { timeout: 60000 });
   await expect(view.locator('[data-locolens="warning"]')).toContainText('analysed anyway (forced)');
 });
+
+test('a small file is read once for its summary: 100 % of it, not twice', async ({ page }) => {
+  await page.getByRole('tab', { name: 'locolens datasets' }).click();
+  const panel = page.locator('#locolens-dataset-browser');
+  await panel.locator('.locolens-file[data-path="fixtures/legacy_names.parquet"]').click();
+  const read = panel.locator('.locolens-summary [data-locolens="bytes-read"]');
+  await expect(read).toContainText('%', { timeout: 60000 });
+  const percent = Number(/\(([\d.]+) %\)/.exec((await read.textContent()) ?? '')?.[1]);
+  expect(percent).toBe(100);
+});

@@ -43,4 +43,12 @@ test('the gauges follow an analysis and export its profile', async ({ page }) =>
   const read = profile.samples.map((sample: { bytesRead?: number }) => sample.bytesRead ?? 0);
   expect(Math.max(...read)).toBeGreaterThan(0);
   expect(profile.samples.every((sample: { workers?: number }) => (sample.workers ?? 0) >= 1)).toBe(true);
+  // The stage plot as a PNG.
+  const image = page.waitForEvent('download');
+  await panel.locator('[data-locolens="export-png"]').click();
+  const png = await image;
+  expect(png.suggestedFilename()).toBe('locolens-stages.png');
+  const bytes = readFileSync(await png.path());
+  expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  expect(bytes.length).toBeGreaterThan(2000);
 });

@@ -59,3 +59,23 @@ export function readWindow(poolSize: number, budget: number, rowGroupRows: numbe
   const largest = Math.max(1, ...rowGroupRows);
   return Math.max(1, Math.min(poolSize + 1, Math.floor((budget * 3) / 4 / (largest * features * 4))));
 }
+
+/** The bounds of an automatic memory budget (bytes). */
+export const AUTO_BUDGET_BOUNDS = { min: 256 * 1024 ** 2, max: 2048 * 1024 ** 2 };
+
+/**
+ * The memory budget that follows the browser's hints: an eighth of the device memory
+ * (`navigator.deviceMemory`, in GB, which browsers cap at 8) and at most half of the page's JS
+ * heap limit (`performance.memory.jsHeapSizeLimit`: the results come back to the page), within
+ * 256 MB – 2 GB; 512 MB without hints.
+ */
+export function autoMemoryBudget(hints: { deviceMemoryGB?: number | null; heapLimitBytes?: number | null }): number {
+  let budget = 512 * 1024 ** 2;
+  if (hints.deviceMemoryGB && hints.deviceMemoryGB > 0) {
+    budget = (hints.deviceMemoryGB * 1024 ** 3) / 8;
+  }
+  if (hints.heapLimitBytes && hints.heapLimitBytes > 0) {
+    budget = Math.min(budget, hints.heapLimitBytes / 2);
+  }
+  return Math.round(Math.min(AUTO_BUDGET_BOUNDS.max, Math.max(AUTO_BUDGET_BOUNDS.min, budget)));
+}

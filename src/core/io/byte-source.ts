@@ -49,6 +49,8 @@ export type SourceSpec =
       headers?: Record<string, string>;
       /** The file's version (e.g. last_modified): a changed file is a different source. */
       version?: string;
+      /** A small file's bytes, read whole with its footer: the reader makes no request. */
+      prefetched?: Uint8Array;
     };
 
 /** A stable key for a SourceSpec (for caching open files in a worker). */

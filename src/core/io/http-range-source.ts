@@ -14,6 +14,8 @@ export interface IHttpRangeSourceOptions {
   headers?: Record<string, string>;
   /** The fetch to use (tests may pass one bound to a server). */
   fetch?: typeof fetch;
+  /** The whole file, already read (a small file whose footer read fetched it all): no request is made. */
+  prefetched?: Uint8Array;
 }
 
 /**
@@ -47,13 +49,23 @@ export class HttpRangeSource implements IByteSource {
       }
       size = Number(length);
     }
-    return new HttpRangeSource(url, options.name, size, headers, fetcher);
+    const source = new HttpRangeSource(url, options.name, size, headers, fetcher);
+    if (options.prefetched && options.prefetched.byteLength === size) {
+      source.prefetched = options.prefetched;
+    }
+    return source;
   }
+
+  /** The whole file, when it was handed over already read. */
+  private prefetched: Uint8Array | null = null;
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(this.size, offset + length);
     if (end <= offset) {
       return new Uint8Array(0);
+    }
+    if (this.prefetched) {
+      return this.prefetched.slice(offset, end);
     }
     const response = await HttpRangeSource.request(
       this.fetcher,

@@ -58,7 +58,7 @@ export class TensorStore {
    * @param pool - the decode workers, which own the files.
    * @param root - the store's top folder (an OPFS folder name, or a Node folder path).
    * @param version - the locolens version, part of every folder's name.
-   * @param maxBytes - the size cap; least recently written blocks go first.
+   * @param maxBytes - the size cap; least recently used blocks go first, down to 80 % of it.
    */
   constructor(
     readonly pool: DecodePool,
@@ -89,6 +89,8 @@ export class TensorStore {
       if (index.version !== 1 || JSON.stringify(index.features) !== JSON.stringify(features) || chunkCycles !== index.cycles) {
         throw new Error('index does not match');
       }
+      // A use counts as recent (eviction goes by last use, not by last write): a small marker file.
+      void this.call({ op: 'write', path: `${folder}/used`, data: new TextEncoder().encode(String(Date.now())) }).catch(() => undefined);
       return index;
     } catch (error) {
       console.warn(`locolens: stored tensor ${folder} is corrupted (${String(error)}); it is removed and decoded again`);
@@ -189,13 +191,19 @@ export class TensorStore {
     return { blocks: folders.length, bytes: folders.reduce((sum, folder) => sum + folder.bytes, 0) };
   }
 
-  /** Remove the oldest blocks until the store is under its cap (never `keep`). */
+  /**
+   * Over the cap, remove the least recently used blocks (read or written) down to 80 % of it, as
+   * the result cache does (never `keep`).
+   */
   async evict(keep: Set<string> = new Set()): Promise<number> {
     const folders = (await this.folders()).sort((a, b) => a.modified - b.modified);
     let total = folders.reduce((sum, folder) => sum + folder.bytes, 0);
     let removed = 0;
+    if (total <= this.maxBytes) {
+      return 0;
+    }
     for (const folder of folders) {
-      if (total <= this.maxBytes) {
+      if (total <= 0.8 * this.maxBytes) {
         break;
       }
       const name = folder.path.split('/').pop()!;

@@ -25,7 +25,7 @@ const service = new DecodeService(
     if (spec.kind !== 'http') {
       throw new LocolensError('bad-argument', 'browser workers read files over HTTP only');
     }
-    return HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers });
+    return HttpRangeSource.open(spec.url, { name: spec.name, size: spec.size, headers: spec.headers, prefetched: spec.prefetched });
   },
   root => new OpfsChunkFiles(root)
 );

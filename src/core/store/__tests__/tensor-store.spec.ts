@@ -188,6 +188,31 @@ describe('the tensor store', () => {
   });
 });
 
+describe('eviction by last use', () => {
+  it('a block read again counts as recent: over the cap, the least recently used go first, down to 80 % of it', async () => {
+    const store = new TensorStore(pool, join(folder, 'tensors-lru'), LOCOLENS_VERSION);
+    const names = () => (existsSync(join(folder, 'tensors-lru')) ? readdirSync(join(folder, 'tensors-lru')) : []);
+    await analyzeWithStore(fixture('multi_rowgroup.parquet'), {}, store);
+    const first = names();
+    await new Promise(resolve => setTimeout(resolve, 50));
+    await analyzeWithStore(fixture('many_cycles.parquet'), {}, store);
+    const second = names().filter(name => !first.includes(name));
+    expect(first.length).toBeGreaterThan(0);
+    expect(second.length).toBeGreaterThan(0);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    // The first file's blocks are read again (from the store): now the most recently used.
+    expect((await analyzeWithStore(fixture('multi_rowgroup.parquet'), {}, store)).result.tensorSource).toBe('store');
+    await new Promise(resolve => setTimeout(resolve, 200));
+    const { bytes } = await store.size();
+    store.maxBytes = bytes - 1;
+    const removed = await store.evict();
+    expect(removed).toBe(second.length);
+    expect(names().sort()).toEqual([...first].sort());
+    expect((await store.size()).bytes).toBeLessThanOrEqual(0.8 * (bytes - 1));
+    await store.clear();
+  });
+});
+
 describe('cancelling an analysis', () => {
   // Spilled groups write their chunks before going on; cached copies are written while the kernels
   // go on, and must not land after the cancel removed their folders.

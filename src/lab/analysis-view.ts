@@ -533,7 +533,8 @@ export class AnalysisView extends Widget {
     } else if (this.tab === 'rom') {
       figure = romFigure(group, this.feature, theme);
     } else if (this.tab === 'compare' || this.tab === 'population') {
-      if (!this.comparison) {
+      const loading = !this.comparison;
+      if (loading) {
         // Not the previous tab's plot while the comparison is computed.
         this.plotly?.purge(this.plot);
         this.plot.replaceChildren(
@@ -545,7 +546,8 @@ export class AnalysisView extends Widget {
         );
       }
       const comparison = await this.comparisonResult();
-      if (id === this.drawing) {
+      if (loading && id === this.drawing) {
+        // The message goes; plotly draws afresh in the purged box.
         this.plot.replaceChildren();
       }
       if (id !== this.drawing) {

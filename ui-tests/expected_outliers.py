@@ -4,25 +4,15 @@ Prints JSON: the first subject×task (in file order) that has outlier cycles und
 defaults (NaN propagates, SD ddof 0, threshold 2), with its cycle count and outlier indices.
 """
 import json
+import os
 import sys
 
 import numpy as np
-import pyarrow.parquet as pq
 
-KEYWORDS = ("angle", "velocity", "moment", "power", "grf", "cop")
-EXCLUDED = {"subject", "subject_metadata", "task", "task_id", "task_info", "step", "phase_ipsi"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cycle_data import load  # noqa: E402
 
-table = pq.read_table(sys.argv[1])
-features = [n for n in table.column_names if n not in EXCLUDED and any(k in n for k in KEYWORDS)]
-subjects = np.array(table["subject"].to_pylist())
-tasks = np.array(table["task"].to_pylist())
-# The analysis runs on float32 samples.
-values = np.stack([table[n].to_numpy(zero_copy_only=False).astype(np.float32) for n in features], axis=1)
-seen = []
-for s, t in zip(subjects, tasks):
-    if not seen or seen[-1] != (s, t):
-        if (s, t) not in seen:
-            seen.append((s, t))
+features, subjects, tasks, values, seen = load(sys.argv[1])
 for subject, task in seen:
     rows = values[(subjects == subject) & (tasks == task)].astype(np.float64)
     if rows.shape[0] % 150:

@@ -3,7 +3,7 @@
  */
 import { columnRows, type IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatBytes } from '../core/format';
-import type { IFileReport } from '../core/analysis/file-report';
+import { reportCells, type IFileReport } from '../core/analysis/file-report';
 import type { IAnalysisResult } from '../core/analysis/result';
 import type { IProfile } from '../core/monitor/performance-monitor';
 
@@ -141,21 +141,8 @@ export function formatProfile(profile: IProfile): string {
 
 /** The whole-file report as a readable table: one line per subject x task. */
 export function formatReport(report: IFileReport): string {
-  const number = (value: number, digits = 4) => (Number.isFinite(value) ? value.toPrecision(digits) : '–');
   const header = ['subject', 'task', 'cycles', 'valid %', 'missing', 'outliers', ...report.romFeatures.map(name => `ROM ${name}`)];
-  const rows = report.rows.map(row =>
-    row.state === 'failed'
-      ? [row.subject, row.task, 'failed', row.reason ?? '']
-      : [
-          row.subject,
-          row.task,
-          String(row.cycles),
-          number(100 * row.validFraction, 3),
-          String(row.missingSamples),
-          String(row.outliers),
-          ...row.rom.map(v => number(v))
-        ]
-  );
+  const rows = report.rows.map(row => (row.state === 'failed' ? [row.subject, row.task, 'failed', row.reason ?? ''] : reportCells(row)));
   // A failed row's reason runs on past the columns: it does not widen them.
   const widths = header.map((name, c) =>
     Math.max(name.length, ...rows.filter(row => row.length === header.length || c < 3).map(row => row[c].length))

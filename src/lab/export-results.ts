@@ -28,21 +28,39 @@ export async function exportPerCycleTable(
   format: 'parquet' | 'csv',
   target: IExportTarget
 ): Promise<{ path: string; snippet: string }> {
-  const folder = request.path.includes('/') ? request.path.slice(0, request.path.lastIndexOf('/') + 1) : '';
-  const stem = request.path.slice(folder.length).replace(/\.parquet$/i, '');
-  const label = [group.task, request.subject]
+  const base = exportBase(request.path, [group.task, request.subject]);
+  return writeTables(
+    target,
+    format,
+    [`${base}.cycle-features.${format}`, 'features', perCycleColumns(group)],
+    [`${base}.patterns.${format}`, 'patterns', patternColumns(group)]
+  );
+}
+
+/** The path stem of tables exported next to a dataset: `<folder>/<file stem>.<label parts>`. */
+function exportBase(path: string, parts: Array<string | undefined>): string {
+  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  const stem = path.slice(folder.length).replace(/\.parquet$/i, '');
+  const label = parts
     .filter(Boolean)
     .join('.')
     .replace(/[^\w.-]+/g, '_');
-  const base = `${folder}${stem}.${label}`;
-  const features = `${base}.cycle-features.${format}`;
-  const patterns = `${base}.patterns.${format}`;
-  await target.writeTable(features, perCycleColumns(group), format);
-  await target.writeTable(patterns, patternColumns(group), format);
+  return `${folder}${stem}.${label}`;
+}
+
+/** Write tables (path, pandas variable name, columns); returns the first path and the pandas lines. */
+async function writeTables(
+  target: IExportTarget,
+  format: 'parquet' | 'csv',
+  ...tables: Array<[string, string, TableColumns]>
+): Promise<{ path: string; snippet: string }> {
+  for (const [path, , columns] of tables) {
+    await target.writeTable(path, columns, format);
+  }
   const read = format === 'parquet' ? 'read_parquet' : 'read_csv';
   return {
-    path: features,
-    snippet: `import pandas as pd\nfeatures = pd.${read}(${JSON.stringify(features)})\npatterns = pd.${read}(${JSON.stringify(patterns)})`
+    path: tables[0][0],
+    snippet: ['import pandas as pd', ...tables.map(([path, name]) => `${name} = pd.${read}(${JSON.stringify(path)})`)].join('\n')
   };
 }
 
@@ -53,18 +71,13 @@ export async function exportPopulationTables(
   format: 'parquet' | 'csv',
   target: IExportTarget
 ): Promise<{ path: string; snippet: string }> {
-  const folder = request.path.includes('/') ? request.path.slice(0, request.path.lastIndexOf('/') + 1) : '';
-  const stem = request.path.slice(folder.length).replace(/\.parquet$/i, '');
-  const base = `${folder}${stem}.${population.task.replace(/[^\w.-]+/g, '_')}`;
-  const summary = `${base}.population.${format}`;
-  const patterns = `${base}.population-patterns.${format}`;
-  await target.writeTable(summary, populationSummaryColumns(population), format);
-  await target.writeTable(patterns, populationPatternColumns(population), format);
-  const read = format === 'parquet' ? 'read_parquet' : 'read_csv';
-  return {
-    path: summary,
-    snippet: `import pandas as pd\npopulation = pd.${read}(${JSON.stringify(summary)})\npatterns = pd.${read}(${JSON.stringify(patterns)})`
-  };
+  const base = exportBase(request.path, [population.task]);
+  return writeTables(
+    target,
+    format,
+    [`${base}.population.${format}`, 'population', populationSummaryColumns(population)],
+    [`${base}.population-patterns.${format}`, 'patterns', populationPatternColumns(population)]
+  );
 }
 
 /** A table as CSV text (RFC 4180 quoting; NaN as an empty field). */

@@ -10,7 +10,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { fileReport, reportColumns, type IFileReport, type IReportRow } from '../core/analysis/file-report';
+import { fileReport, reportCells, reportColumns, type IFileReport, type IReportRow } from '../core/analysis/file-report';
 import { progressFraction } from '../core/analysis/result';
 import { describeError, errorCode } from '../core/errors';
 import { formatBytes } from '../core/format';
@@ -153,7 +153,6 @@ export class FileReportView extends Widget {
       ['outliers', 'outliers'],
       ...report.romFeatures.map((name, k): [SortKey, string] => [k, `ROM ${name}`])
     ];
-    const number = (v: number, digits = 4) => (Number.isFinite(v) ? v.toPrecision(digits) : '–');
     const head = h(
       'tr',
       {},
@@ -190,15 +189,7 @@ export class FileReportView extends Widget {
                 `failed: ${row.reason ?? ''}`
               )
             ]
-          : [
-              row.subject,
-              row.task,
-              String(row.cycles),
-              number(100 * row.validFraction, 3),
-              String(row.missingSamples),
-              String(row.outliers),
-              ...row.rom.map(v => number(v))
-            ]
+          : reportCells(row)
               .map(cell => h('td', {}, cell))
               .concat(h('td', {}, open));
       return h(

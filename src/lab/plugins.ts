@@ -5,6 +5,7 @@ import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } fro
 import { ICommandPalette, IThemeManager, MainAreaWidget } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import type { Widget } from '@lumino/widgets';
 
 import { INotebookTracker } from '@jupyterlab/notebook';
 
@@ -193,12 +194,7 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
       execute: args => {
         const request = { path: String(args.path), task: String(args.task), subject: args.subject ? String(args.subject) : undefined };
         const view = new AnalysisView(datasets, request, datasets, performance);
-        const widget = new MainAreaWidget({ content: view });
-        widget.id = `locolens-analysis-${Private.nextId++}`;
-        widget.title.label = view.title.label;
-        widget.title.caption = view.title.caption;
-        widget.title.icon = locolensIcon;
-        app.shell.add(widget, 'main');
+        const widget = addToMainArea(app, view, 'locolens-analysis');
         void tracker.add(widget);
         void view.load();
         return widget;
@@ -211,12 +207,7 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
       describedBy: { args: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } },
       execute: args => {
         const view = new FileReportView(datasets, String(args.path), datasets, openAnalysis(app));
-        const widget = new MainAreaWidget({ content: view });
-        widget.id = `locolens-report-${Private.nextId++}`;
-        widget.title.label = view.title.label;
-        widget.title.caption = view.title.caption;
-        widget.title.icon = locolensIcon;
-        app.shell.add(widget, 'main');
+        const widget = addToMainArea(app, view, 'locolens-report');
         void view.load();
         return widget;
       }
@@ -231,6 +222,17 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/** A view in a main-area widget with the view's title and the locolens icon, added to the shell. */
+function addToMainArea<T extends Widget>(app: JupyterFrontEnd, view: T, idPrefix: string): MainAreaWidget<T> {
+  const widget = new MainAreaWidget({ content: view });
+  widget.id = `${idPrefix}-${Private.nextId++}`;
+  widget.title.label = view.title.label;
+  widget.title.caption = view.title.caption;
+  widget.title.icon = locolensIcon;
+  app.shell.add(widget, 'main');
+  return widget;
+}
 
 namespace Private {
   // eslint-disable-next-line prefer-const -- incremented by the plugin that opens views

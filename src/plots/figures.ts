@@ -123,27 +123,7 @@ export function patternFigure(
     ...(selected.length && samples ? [selectedTrace(group, selected, samples, theme)] : []),
     trace('invalid', theme.invalid, 1.5, 'invalid'),
     trace('outlier', theme.outlier, 1.5, 'outliers'),
-    {
-      type: 'scattergl',
-      mode: 'lines',
-      name: '−1 SD',
-      x: PHASE_PERCENT,
-      y: mean.map((m, p) => m - sd[p]),
-      line: { width: 0, color: theme.accent },
-      hoverinfo: 'skip',
-      showlegend: false
-    },
-    {
-      type: 'scattergl',
-      mode: 'lines',
-      name: 'mean ± 1 SD',
-      x: PHASE_PERCENT,
-      y: mean.map((m, p) => m + sd[p]),
-      fill: 'tonexty',
-      fillcolor: withAlpha(theme.accent, 0.2),
-      line: { width: 0, color: theme.accent },
-      hoverinfo: 'skip'
-    },
+    ...sdBand(mean, sd, theme, 'mean ± 1 SD', 'scattergl'),
     {
       type: 'scattergl',
       mode: 'lines',
@@ -162,6 +142,34 @@ export function patternFigure(
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   (layout.xaxis as Record<string, unknown>).range = [0, 100];
   return { data, layout };
+}
+
+/** A ± 1 SD band around a mean pattern: the lower edge, then the upper edge filled down to it. */
+export function sdBand(mean: number[], sd: number[], theme: IPlotTheme, name: string, type: 'scatter' | 'scattergl' = 'scatter'): Data[] {
+  const edge = (sign: number) => mean.map((m, p) => m + sign * sd[p]);
+  return [
+    {
+      type,
+      mode: 'lines',
+      name: '−1 SD',
+      x: PHASE_PERCENT,
+      y: edge(-1),
+      line: { width: 0, color: theme.accent },
+      hoverinfo: 'skip',
+      showlegend: false
+    },
+    {
+      type,
+      mode: 'lines',
+      name,
+      x: PHASE_PERCENT,
+      y: edge(1),
+      fill: 'tonexty',
+      fillcolor: withAlpha(theme.accent, 0.2),
+      line: { width: 0, color: theme.accent },
+      hoverinfo: 'skip'
+    }
+  ];
 }
 
 /** The selected cycles as thick lines on top. */
@@ -440,38 +448,15 @@ export function populationFigure(
     opacity: 0.7,
     hovertemplate: `${safeLabel(subject)} %{x:.1f} %: %{y:.4g}<extra></extra>`
   }));
-  data.push(
-    {
-      type: 'scatter',
-      mode: 'lines',
-      name: '−1 SD',
-      x: PHASE_PERCENT,
-      y: mean.map((m, p) => m - sd[p]),
-      line: { width: 0, color: theme.accent },
-      hoverinfo: 'skip',
-      showlegend: false
-    },
-    {
-      type: 'scatter',
-      mode: 'lines',
-      name: 'between-subject ± 1 SD',
-      x: PHASE_PERCENT,
-      y: mean.map((m, p) => m + sd[p]),
-      fill: 'tonexty',
-      fillcolor: withAlpha(theme.accent, 0.2),
-      line: { width: 0, color: theme.accent },
-      hoverinfo: 'skip'
-    },
-    {
-      type: 'scatter',
-      mode: 'lines',
-      name: `population mean (${population.subjects.length} subjects)`,
-      x: PHASE_PERCENT,
-      y: mean,
-      line: { color: theme.accent, width: 3 },
-      hovertemplate: 'population mean %{x:.1f} %: %{y:.4g}<extra></extra>'
-    }
-  );
+  data.push(...sdBand(mean, sd, theme, 'between-subject ± 1 SD'), {
+    type: 'scatter',
+    mode: 'lines',
+    name: `population mean (${population.subjects.length} subjects)`,
+    x: PHASE_PERCENT,
+    y: mean,
+    line: { color: theme.accent, width: 3 },
+    hovertemplate: 'population mean %{x:.1f} %: %{y:.4g}<extra></extra>'
+  });
   const layout = baseLayout(theme, safeLabel(`${name} — ${population.task}: subject means and the population`), unitOf(name));
   (layout.xaxis as Record<string, unknown>).title = { text: 'gait cycle (%)' };
   return { data, layout };

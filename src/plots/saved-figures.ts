@@ -4,7 +4,7 @@
  */
 import type { Data, Layout } from 'plotly.js';
 
-import { baseLayout, PHASE_PERCENT, safeLabel, type IPlotTheme } from './figures';
+import { baseLayout, PHASE_PERCENT, safeLabel, sdBand, type IPlotTheme } from './figures';
 
 /** What the saved figures read (a part of the notebook's saved results). */
 export interface ISavedFigureInput {
@@ -19,24 +19,7 @@ export function savedPatternFigure(name: string, results: ISavedFigureInput, the
   const m = mean.map(v => v ?? NaN);
   const s = std.map(v => v ?? NaN);
   const data: Data[] = [
-    {
-      type: 'scatter',
-      mode: 'lines',
-      x: PHASE_PERCENT,
-      y: m.map((v, p) => v - s[p]),
-      line: { width: 0, color: theme.accent },
-      hoverinfo: 'skip',
-      showlegend: false
-    },
-    {
-      type: 'scatter',
-      mode: 'lines',
-      name: 'mean ± 1 SD',
-      x: PHASE_PERCENT,
-      y: m.map((v, p) => v + s[p]),
-      fill: 'tonexty',
-      line: { width: 0, color: theme.accent }
-    },
+    ...sdBand(m, s, theme, 'mean ± 1 SD'),
     { type: 'scatter', mode: 'lines', name: 'mean', x: PHASE_PERCENT, y: m, line: { color: theme.accent, width: 2.5 } }
   ];
   const layout = baseLayout(

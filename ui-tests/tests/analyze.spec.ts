@@ -9,31 +9,12 @@ import { join } from 'node:path';
 
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 
+import { newNotebook, waitForApplication } from './notebooks';
+
 const DATA = process.env.JUPYTERLAB_GALATA_ROOT_DIR ?? join(__dirname, '..', '.galata-data');
 const MIME = 'application/vnd.locolens.v1+json';
 
-// After a reload the workspace reopens the notebook instead of the Launcher.
-test.use({
-  waitForApplication: async ({}, use) => {
-    await use(async page => {
-      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
-    });
-  }
-});
-
-async function newNotebook(page: IJupyterLabPageFixture, path: string): Promise<void> {
-  const notebook = {
-    cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: '' }],
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-  expect(await page.contents.uploadContent(JSON.stringify(notebook), 'text', path)).toBe(true);
-  await page.evaluate(async file => void (await (window as any).jupyterapp.commands.execute('docmanager:open', { path: file })), path);
-  const name = path.split('/').pop()!;
-  await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: name }).waitFor();
-  await page.notebook.activate(name);
-}
+test.use({ waitForApplication });
 
 /** Run a cell's code and return its text output. */
 async function run(page: IJupyterLabPageFixture, index: number, code: string): Promise<string> {

@@ -7,41 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
+
+import { newNotebook, waitForApplication } from './notebooks';
 
 const DATA = process.env.JUPYTERLAB_GALATA_ROOT_DIR ?? join(__dirname, '..', '.galata-data');
 const VENV = join(__dirname, '..', '..', '.venv', 'bin');
 const PYTHON = process.env.LOCOLENS_PYTHON ?? join(VENV, 'python');
 const MIME = 'application/vnd.locolens.v1+json';
 
-// After a reload the workspace reopens the notebook instead of the Launcher: ready is when the
-// splash screen is gone.
-test.use({
-  waitForApplication: async ({}, use) => {
-    await use(async page => {
-      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
-    });
-  }
-});
-
-/**
- * A new notebook at `path` (Python kernel), written through the Contents API and opened: unlike
- * `notebook.createNew`, it does not depend on the folder the file browser shows, which a previous
- * test's restored workspace can change under it.
- */
-async function newNotebook(page: IJupyterLabPageFixture, path: string): Promise<void> {
-  const notebook = {
-    cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: '' }],
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-  expect(await page.contents.uploadContent(JSON.stringify(notebook), 'text', path)).toBe(true);
-  await page.evaluate(async file => void (await (window as any).jupyterapp.commands.execute('docmanager:open', { path: file })), path);
-  const name = path.split('/').pop()!;
-  await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: name }).waitFor();
-  await page.notebook.activate(name);
-}
+test.use({ waitForApplication });
 
 test('locolens.show renders, saves its results, and survives the data file going away', async ({ page, tmpPath }, testInfo) => {
   const expected = JSON.parse(

@@ -108,3 +108,17 @@ export function reportColumns(report: IFileReport): TableColumns {
   });
   return columns;
 }
+
+/** The text of a report row's cells: subject, task, cycles, valid %, missing, outliers, ROM per variable. */
+export function reportCells(row: IReportRow): string[] {
+  const number = (value: number, digits = 4) => (Number.isFinite(value) ? value.toPrecision(digits) : '–');
+  return [
+    row.subject,
+    row.task,
+    String(row.cycles),
+    number(100 * row.validFraction, 3),
+    String(row.missingSamples),
+    String(row.outliers),
+    ...row.rom.map(v => number(v))
+  ];
+}

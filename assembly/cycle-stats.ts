@@ -905,3 +905,107 @@ export function groupQuantiles(data: usize, features: i32, n: i32, propagate: i3
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shape of each cycle: skewness, kurtosis (scipy's defaults) and the dominant frequency.
+
+const BINS: i32 = 74;
+/** (cos, sin) of 2π k p / 150, k = 1 … 74, p = 0 … 149: f64 pairs, one v128 each. */
+const TWIDDLE: usize = memory.data(74 * 150 * 16, 16);
+/** One cycle's deviations from its mean (missing samples: 0), f64. */
+const DEVIATIONS: usize = memory.data(150 * 8, 16);
+let twiddled = false;
+
+function fillTwiddles(): void {
+  for (let k = 1; k <= BINS; k++) {
+    for (let p = 0; p < PHASES; p++) {
+      const angle = (2 * Math.PI * <f64>((k * p) % PHASES)) / <f64>PHASES;
+      const at = TWIDDLE + ((<usize>(k - 1) * 150 + <usize>p) << 4);
+      store<f64>(at, Math.cos(angle));
+      store<f64>(at + 8, Math.sin(angle));
+    }
+  }
+  twiddled = true;
+}
+
+/**
+ * Skewness, kurtosis (biased, Fisher; NaN for a constant cycle) and dominant frequency
+ * (argmax over DFT bins 1 … 74 of |X_k|, ÷ 150) of `cycles` consecutive cycles at `data`, as the
+ * reference computes them. The DFT stops once the best bin's power exceeds the power left in the
+ * bins not yet computed (Parseval: they sum to (150 Σe² − X₇₅²) / 2), which a gait cycle reaches
+ * after a few bins; each bin's sums run in the reference's order, so the powers are the same.
+ */
+export function cycleShape(data: usize, cycles: i32, ignore: i32, oSkew: usize, oKurt: usize, oFreq: usize): void {
+  if (!twiddled) fillTwiddles();
+  for (let c = 0; c < cycles; c++) {
+    const x = data + <usize>c * CYCLE_BYTES;
+    const out = <usize>c << 3;
+    let n: i32 = 0;
+    let sum: f64 = 0;
+    let hasNan = false;
+    for (let p = 0; p < PHASES; p++) {
+      const v = <f64>load<f32>(x + (<usize>p << 2));
+      if (v != v) {
+        hasNan = true;
+      } else {
+        n++;
+        sum += v;
+      }
+    }
+    if (n == 0) {
+      store<f64>(oSkew + out, NaN);
+      store<f64>(oKurt + out, NaN);
+      store<f64>(oFreq + out, NaN);
+      continue;
+    }
+    if (hasNan && !ignore) {
+      store<f64>(oSkew + out, NaN);
+      store<f64>(oKurt + out, NaN);
+      store<f64>(oFreq + out, 1.0 / <f64>PHASES);
+      continue;
+    }
+    const mean = sum / <f64>n;
+    let m2: f64 = 0;
+    let m3: f64 = 0;
+    let m4: f64 = 0;
+    let x75: f64 = 0;
+    for (let p = 0; p < PHASES; p++) {
+      const v = <f64>load<f32>(x + (<usize>p << 2));
+      const d = v == v ? v - mean : 0.0;
+      store<f64>(DEVIATIONS + (<usize>p << 3), d);
+      const d2 = d * d;
+      m2 += d2;
+      m3 += d2 * d;
+      m4 += d2 * d2;
+      x75 += p & 1 ? -d : d;
+    }
+    const energy = m2;
+    m2 /= <f64>n;
+    m3 /= <f64>n;
+    m4 /= <f64>n;
+    const constant = m2 <= (1e-15 * mean) * (1e-15 * mean);
+    store<f64>(oSkew + out, constant ? NaN : m3 / (m2 * Math.sqrt(m2)));
+    store<f64>(oKurt + out, constant ? NaN : m4 / (m2 * m2) - 3.0);
+    const total = (<f64>PHASES * energy - x75 * x75) * 0.5;
+    let left = total;
+    let best: f64 = -1;
+    let bestK: i32 = 1;
+    for (let k = 1; k <= BINS; k++) {
+      let acc = f64x2.splat(0);
+      const row = TWIDDLE + (<usize>(k - 1) * 150 << 4);
+      for (let p = 0; p < PHASES; p++) {
+        acc = f64x2.add(acc, f64x2.mul(f64x2.splat(load<f64>(DEVIATIONS + (<usize>p << 3))), v128.load(row + (<usize>p << 4))));
+      }
+      const re = f64x2.extract_lane(acc, 0);
+      const im = f64x2.extract_lane(acc, 1);
+      const power = re * re + im * im;
+      if (power > best) {
+        best = power;
+        bestK = k;
+      }
+      left -= power;
+      if (best > left + 1e-9 * total) break;
+    }
+    store<f64>(oFreq + out, <f64>bestK / <f64>PHASES);
+  }
+}

@@ -27,7 +27,7 @@ const { error, stderr } = await asc.main(
     'abort=',
     // Exported, growable memory (no maximum: up to wasm32's 4 GiB).
     '--initialMemory',
-    '2'
+    '5'
   ],
   {
     writeFile(name, contents) {

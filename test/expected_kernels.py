@@ -142,6 +142,33 @@ def validate(x: np.ndarray, features: List[str]) -> np.ndarray:
     return reasons
 
 
+def shape_statistics(xf: np.ndarray, ign: bool) -> Dict[str, Any]:
+    """Per-cycle skewness and kurtosis as scipy.stats' defaults (biased, Fisher; NaN for a constant
+    cycle, as scipy's m2 <= (resolution * mean)**2 rule), and the seed guide's dominant frequency:
+    fftfreq(150)[argmax |fft|[1:75] + 1] (missing samples as the cycle's mean under 'ignore'; under
+    'propagate' numpy's fft of NaN, whose argmax is bin 1)."""
+    present = ~np.isnan(xf)
+    n = present.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.where(present, xf, 0.0).sum(axis=2) / np.maximum(n, 1), np.nan)
+        d = np.where(present, xf - mean[..., None], 0.0)
+        m2 = (d ** 2).sum(axis=2) / n
+        m3 = (d ** 3).sum(axis=2) / n
+        m4 = (d ** 4).sum(axis=2) / n
+        constant = m2 <= (np.finfo(np.float64).resolution * mean) ** 2
+        skew = np.where(constant, np.nan, m3 / m2 ** 1.5)
+        kurt = np.where(constant, np.nan, m4 / m2 ** 2 - 3)
+    has_nan = (~present).any(axis=2)
+    if not ign:
+        skew = np.where(has_nan, np.nan, skew)
+        kurt = np.where(has_nan, np.nan, kurt)
+    source = np.where(present, xf, mean[..., None]) if ign else xf
+    spectrum = np.abs(np.fft.fft(source, axis=2))
+    freq = np.fft.fftfreq(POINTS)[np.argmax(spectrum[..., 1:75], axis=2) + 1]
+    freq = np.where(n == 0, np.nan, freq)
+    return {"skewness": flat(skew), "kurtosis": flat(kurt), "dominantFrequency": flat(freq)}
+
+
 def analyse_group(x: np.ndarray, features: List[str], ddof: int, nan: str, threshold: float) -> Dict[str, Any]:
     """Every statistic of one cycles x 150 x features array (float64 of float32 values)."""
     C, P, F = x.shape
@@ -162,6 +189,7 @@ def analyse_group(x: np.ndarray, features: List[str], ddof: int, nan: str, thres
         "max": flat(per_max),
         "rom": flat(per_max - per_min),
         "peakTiming": flat((nan_argmax(np.abs(xf)) if ign else np.argmax(np.abs(xf), axis=2)) / POINTS),
+        **shape_statistics(xf, ign),
     }
 
     # get_mean_patterns / get_std_patterns: over cycles.

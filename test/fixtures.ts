@@ -81,7 +81,10 @@ export interface IGoldenGroup {
   cycles: number;
   cycleSubjects: string[];
   cycleIndex: number[];
-  perCycle: Record<'mean' | 'std' | 'min' | 'max' | 'rom' | 'peakTiming', Array<number | null>>;
+  perCycle: Record<
+    'mean' | 'std' | 'min' | 'max' | 'rom' | 'peakTiming' | 'skewness' | 'kurtosis' | 'dominantFrequency',
+    Array<number | null>
+  >;
   patterns: Record<'mean' | 'std' | 'count', Array<number | null>>;
   romOverall: Array<number | null>;
   summary: Record<'mean' | 'std' | 'min' | 'max' | 'median' | 'q25' | 'q75', Array<number | null>>;

@@ -656,6 +656,11 @@ export class AnalysisView extends Widget {
             value(group.perCycle.max, c),
             value(group.perCycle.rom, c),
             value(group.perCycle.peakTiming, c),
+            value(group.perCycle.skewness, c),
+            value(group.perCycle.kurtosis, c),
+            Number.isFinite(group.perCycle.dominantFrequency[f * C + c])
+              ? String(Math.round(group.perCycle.dominantFrequency[f * C + c] * PHASES))
+              : 'NaN',
             Number.isFinite(group.outliers.rmse[c]) ? group.outliers.rmse[c].toPrecision(5) : 'NaN',
             outliers.has(c) ? 'outlier' : group.validation.valid[c] ? '' : 'invalid'
           ].map(cell => h('td', {}, cell))
@@ -685,7 +690,14 @@ export class AnalysisView extends Widget {
             h(
               'tr',
               {},
-              ['subject', 'cycle', 'mean', 'std', 'min', 'max', 'ROM', 'peak timing', 'RMSE', ''].map(name => h('th', {}, name))
+              ['subject', 'cycle', 'mean', 'std', 'min', 'max', 'ROM', 'peak timing', 'skewness', 'kurtosis', 'harmonic', 'RMSE', ''].map(
+                name =>
+                  h(
+                    'th',
+                    name === 'harmonic' ? { title: 'The dominant frequency as a harmonic of the gait cycle (DFT bin 1–74)' } : {},
+                    name
+                  )
+              )
             )
           ),
           h('tbody', {}, rows)

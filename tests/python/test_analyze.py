@@ -33,7 +33,7 @@ FEATURES = ["knee_flexion_angle_ipsi_rad", "hip_flexion_moment_ipsi_Nm_kg", "ank
 # (invalid).
 CYCLES = {"S1": 4, "S2": 3}
 OFFSETS = {("S2", 2): 1.0, ("S1", 3): 0.8}
-STATS = ("mean", "std", "min", "max", "rom", "peak_timing")
+STATS = ("mean", "std", "min", "max", "rom", "peak_timing", "skewness", "kurtosis", "dominant_frequency", "dominant_harmonic")
 
 node_missing = shutil.which("node") is None
 needs_node = pytest.mark.skipif(node_missing, reason="Node.js is not on PATH")
@@ -108,7 +108,12 @@ def expected(path, task="walk", subject=None, ddof=0, threshold=2.0):
         "rom": x.max(axis=1) - x.min(axis=1),
         # argmax |x| as a fraction of the cycle (reference.ts perCycleFeatures).
         "peak_timing": np.abs(x).argmax(axis=1) / PHASES,
+        # scipy.stats.skew / kurtosis defaults (biased, Fisher), and the seed guide's dominant frequency.
+        "skewness": ((x - x.mean(axis=1, keepdims=True)) ** 3).mean(axis=1) / x.var(axis=1) ** 1.5,
+        "kurtosis": ((x - x.mean(axis=1, keepdims=True)) ** 4).mean(axis=1) / x.var(axis=1) ** 2 - 3,
+        "dominant_frequency": np.fft.fftfreq(PHASES)[np.abs(np.fft.fft(x, axis=1))[:, 1:75].argmax(axis=1) + 1],
     }
+    per["dominant_harmonic"] = per["dominant_frequency"] * PHASES
     pattern_mean = x.mean(axis=0)
     pattern_std = x.std(axis=0, ddof=ddof)
     rmse = np.sqrt(((x - pattern_mean) ** 2).mean(axis=(1, 2)))
@@ -515,7 +520,7 @@ def test_a_kernel_with_a_browser_on_the_comm(dataset, folder, tmp_path):
         assert opened["spec"]["selection"] == {"subject": None, "task": "walk", "features": None}
         (shown,) = [m for m in outputs if m["msg_type"] == "display_data"]
         assert shown["content"]["data"][MIME_TYPE]["live"] == {"id": opened["id"]}
-        assert texts(outputs) == "browser True 0 (7, 24) [2]\n[1, 2] ['S1', 'S2']\n"
+        assert texts(outputs) == "browser True 0 (7, 36) [2]\n[1, 2] ['S1', 'S2']\n"
         check_features(pd.read_pickle(folder / "browser-features.pkl"), expected(folder / dataset))
 
         # A change: `set` with the next seq; until the answer, the tables are pending.

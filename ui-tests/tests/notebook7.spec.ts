@@ -35,12 +35,27 @@ test('analyze works in Notebook 7: the plot, a.wait() in a running cell, a thres
   await page.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 60000 });
   // Wait for the kernel before running (Notebook 7 shows its state in the toolbar).
   await expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).toHaveCount(1, { timeout: 60000 });
-  await page.locator('.jp-Cell').first().click();
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Shift+Enter');
+  // The first cell may be run before the kernel's session is connected, when nothing happens:
+  // run it until its prompt shows it ran (a kernel starting, not locolens).
+  const prompt = page.locator('.jp-Cell').first().locator('.jp-InputPrompt');
+  for (let attempt = 0; ; attempt++) {
+    await page.locator('.jp-Cell').first().click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Enter');
+    try {
+      await expect(prompt).toHaveText(/\[(\*|\d+)\]/, { timeout: 15000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) {
+        throw error;
+      }
+    }
+  }
   const output = page.locator('.locolens-output').first();
   await expect(output.locator('[data-locolens="plot"][data-drawn]')).toBeVisible({ timeout: 60000 });
   await expect(output.locator('[data-locolens="cycle-plot"][data-drawn]')).toBeVisible();
+  await page.locator('.jp-Cell').nth(1).click();
+  await page.keyboard.press('Escape');
   await page.keyboard.press('Shift+Enter');
   const text = page.locator('.jp-Cell').nth(1).locator('.jp-OutputArea-output');
   await expect(text).toContainText(/first browser 20/, { timeout: 90000 });

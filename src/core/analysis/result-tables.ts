@@ -18,7 +18,10 @@ export type ResultTableName = (typeof RESULT_TABLES)[number];
 
 const SUMMARY_KEYS = ['mean', 'std', 'min', 'max', 'median', 'q25', 'q75'] as const;
 
-/** The per-cycle table: subject, task, cycle, per feature mean…peak timing, RMSE, outlier, valid. */
+/**
+ * The per-cycle table: subject, task, cycle, per feature mean, SD, min, max, ROM, peak timing,
+ * skewness, kurtosis, dominant frequency (and as a harmonic), RMSE, outlier, valid.
+ */
 export function perCycleColumns(group: IGroupAnalysis): TableColumns {
   const C = group.cycles;
   const columns: TableColumns = {
@@ -33,10 +36,18 @@ export function perCycleColumns(group: IGroupAnalysis): TableColumns {
       ['min', 'min'],
       ['max', 'max'],
       ['rom', 'rom'],
-      ['peakTiming', 'peak_timing']
+      ['peakTiming', 'peak_timing'],
+      ['skewness', 'skewness'],
+      ['kurtosis', 'kurtosis'],
+      ['dominantFrequency', 'dominant_frequency']
     ] as const) {
       columns[`${name}__${suffix}`] = group.perCycle[key].slice(f * C, (f + 1) * C);
     }
+    // The dominant frequency as the harmonic of the gait cycle (cycles per cycle).
+    columns[`${name}__dominant_harmonic`] = Float64Array.from(
+      group.perCycle.dominantFrequency.subarray(f * C, (f + 1) * C),
+      v => v * PHASES
+    );
   });
   columns.rmse = group.outliers.rmse.slice();
   const outliers = new Set(group.outliers.cycles);

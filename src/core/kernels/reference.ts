@@ -24,11 +24,101 @@ export function emptyPerCycleFeatures(size: number): IPerCycleFeatures {
     min: new Float64Array(size),
     max: new Float64Array(size),
     rom: new Float64Array(size),
-    peakTiming: new Float64Array(size)
+    peakTiming: new Float64Array(size),
+    skewness: new Float64Array(size),
+    kurtosis: new Float64Array(size),
+    dominantFrequency: new Float64Array(size)
   };
 }
 
-/** Per-cycle mean, SD, min, max, ROM and peak timing (argmax |x| / 150). */
+/** The DFT bins the dominant frequency looks at: 1 … 74 (below Nyquist) of 150 samples. */
+export const FREQUENCY_BINS = 74;
+
+/** cos and sin of 2π k p / 150 for k = 1 … 74 (row k − 1), p = 0 … 149. */
+let twiddles: { cos: Float64Array; sin: Float64Array } | null = null;
+
+function dftTables(): { cos: Float64Array; sin: Float64Array } {
+  if (!twiddles) {
+    const cos = new Float64Array(FREQUENCY_BINS * PHASES);
+    const sin = new Float64Array(FREQUENCY_BINS * PHASES);
+    for (let k = 1; k <= FREQUENCY_BINS; k++) {
+      for (let p = 0; p < PHASES; p++) {
+        const angle = (2 * Math.PI * ((k * p) % PHASES)) / PHASES;
+        cos[(k - 1) * PHASES + p] = Math.cos(angle);
+        sin[(k - 1) * PHASES + p] = Math.sin(angle);
+      }
+    }
+    twiddles = { cos, sin };
+  }
+  return twiddles;
+}
+
+/**
+ * Skewness, kurtosis and dominant frequency of one cycle's 150 samples at `base` (the reference:
+ * every DFT bin, no shortcut).
+ */
+export function cycleShape(x: ArrayLike<number>, base: number, ignore: boolean): { skewness: number; kurtosis: number; frequency: number } {
+  let n = 0;
+  let sum = 0;
+  let hasNan = false;
+  for (let p = 0; p < PHASES; p++) {
+    const v = x[base + p];
+    if (v !== v) {
+      hasNan = true;
+    } else {
+      n++;
+      sum += v;
+    }
+  }
+  if (n === 0) {
+    return { skewness: NaN, kurtosis: NaN, frequency: NaN };
+  }
+  if (hasNan && !ignore) {
+    return { skewness: NaN, kurtosis: NaN, frequency: 1 / PHASES };
+  }
+  const mean = sum / n;
+  let m2 = 0;
+  let m3 = 0;
+  let m4 = 0;
+  const e = new Float64Array(PHASES);
+  for (let p = 0; p < PHASES; p++) {
+    const v = x[base + p];
+    const d = v === v ? v - mean : 0;
+    e[p] = d;
+    const d2 = d * d;
+    m2 += d2;
+    m3 += d2 * d;
+    m4 += d2 * d2;
+  }
+  m2 /= n;
+  m3 /= n;
+  m4 /= n;
+  const constant = m2 <= (1e-15 * mean) ** 2;
+  const { cos, sin } = dftTables();
+  let best = -1;
+  let bestK = 1;
+  for (let k = 1; k <= FREQUENCY_BINS; k++) {
+    let re = 0;
+    let im = 0;
+    const row = (k - 1) * PHASES;
+    for (let p = 0; p < PHASES; p++) {
+      re += e[p] * cos[row + p];
+      im += e[p] * sin[row + p];
+    }
+    const power = re * re + im * im;
+    if (power > best) {
+      best = power;
+      bestK = k;
+    }
+  }
+  return {
+    skewness: constant ? NaN : m3 / m2 ** 1.5,
+    kurtosis: constant ? NaN : m4 / (m2 * m2) - 3,
+    frequency: bestK / PHASES
+  };
+}
+
+/** Per-cycle mean, SD, min, max, ROM, peak timing (argmax |x| / 150), skewness, kurtosis, dominant frequency. */
 export function perCycleFeatures(tensor: ICycleTensor, options: IKernelOptions): IPerCycleFeatures {
   const F = tensor.features.length;
   const C = tensor.cycles;
@@ -92,6 +182,12 @@ export function perCycleFeatures(tensor: ICycleTensor, options: IKernelOptions):
     out.max[fc] = max;
     out.rom[fc] = max - min;
     out.peakTiming[fc] = peak / PHASES;
+  }
+  for (let fc = 0; fc < F * C; fc++) {
+    const shape = cycleShape(tensor.data, fc * PHASES, ignore);
+    out.skewness[fc] = shape.skewness;
+    out.kurtosis[fc] = shape.kurtosis;
+    out.dominantFrequency[fc] = shape.frequency;
   }
   return out;
 }

@@ -60,6 +60,18 @@ export interface IPerCycleFeatures {
   rom: Float64Array;
   /** argmax over phase of |x|, divided by 150 (first index on ties). */
   peakTiming: Float64Array;
+  /**
+   * Shape of the cycle's distribution, as scipy.stats' defaults (biased, Fisher): m3 / m2^1.5 and
+   * m4 / m2² − 3 over the samples, NaN for a constant cycle (m2 ≤ (1e-15 · mean)²).
+   */
+  skewness: Float64Array;
+  kurtosis: Float64Array;
+  /**
+   * The seed guide's dominant frequency: `fftfreq(150)[argmax |FFT|[1:75] + 1]`, in cycles per
+   * sample (× 150: the harmonic of the gait cycle). Missing samples count as the cycle's mean
+   * under 'ignore'; under 'propagate' a missing sample gives numpy's answer, bin 1.
+   */
+  dominantFrequency: Float64Array;
 }
 
 /**

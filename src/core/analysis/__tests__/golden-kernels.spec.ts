@@ -179,6 +179,10 @@ function compareGroup(
     diff.check(`${label} perCycle.${key}`, actual.perCycle[key], expected.perCycle[key], perCycle);
   }
   diff.check(`${label} perCycle.peakTiming`, actual.perCycle.peakTiming, expected.perCycle.peakTiming, unit);
+  // Dimensionless shape statistics (float32 on the GPU): an absolute tolerance.
+  diff.check(`${label} perCycle.skewness`, actual.perCycle.skewness, expected.perCycle.skewness, () => 10 * RELATIVE);
+  diff.check(`${label} perCycle.kurtosis`, actual.perCycle.kurtosis, expected.perCycle.kurtosis, () => 10 * RELATIVE);
+  diff.check(`${label} perCycle.dominantFrequency`, actual.perCycle.dominantFrequency, expected.perCycle.dominantFrequency, () => 0);
   diff.check(`${label} patterns.mean`, actual.patterns.mean, expected.patterns.mean, perPattern);
   diff.check(`${label} patterns.std`, actual.patterns.std, expected.patterns.std, perPattern);
   // types.ts documents count as "all of them under 'propagate'", but the kernels count the non-NaN
@@ -231,7 +235,10 @@ function asGolden(group: IGroupAnalysis, scale: number[]): IGoldenGroup {
       min: list(group.perCycle.min),
       max: list(group.perCycle.max),
       rom: list(group.perCycle.rom),
-      peakTiming: list(group.perCycle.peakTiming)
+      peakTiming: list(group.perCycle.peakTiming),
+      skewness: list(group.perCycle.skewness),
+      kurtosis: list(group.perCycle.kurtosis),
+      dominantFrequency: list(group.perCycle.dominantFrequency)
     },
     patterns: { mean: list(group.patterns.mean), std: list(group.patterns.std), count: list(group.patterns.count) },
     romOverall: list(group.romOverall),

@@ -45,6 +45,7 @@ interface IKernelExports {
   keyHistogram0(data: number, n: number, counts: number): number;
   keyHistogramUnder(data: number, n: number, shift: number, width: number, prefixes: number, prefixCount: number, counts: number): void;
   groupQuantiles(data: number, features: number, n: number, propagate: number, scratch: number, out: number): void;
+  cycleShape(data: number, cycles: number, ignore: number, oSkew: number, oKurt: number, oFreq: number): void;
 }
 
 /** Everything the job computes on one chunk, in one copy into wasm memory. */
@@ -136,14 +137,14 @@ export class WasmKernels {
     const n = checkRange(tensor, from, to);
     const cells = F * PHASES;
     const size = F * n;
-    // Layout: data | 6 per-cycle outputs (float64) | count, mean, m2 (float64) | nan (u8).
+    // Layout: data | 9 per-cycle outputs (float64) | count, mean, m2 (float64) | nan (u8).
     const dataBytes = align16(size * PHASES * 4);
     const outBytes = align16(size * 8);
     const cellBytes = align16(cells * 8);
-    const base = this._reserve(dataBytes + 6 * outBytes + 3 * cellBytes + align16(cells));
+    const base = this._reserve(dataBytes + PER_CYCLE_OUTPUTS * outBytes + 3 * cellBytes + align16(cells));
     const data = base;
-    const outs = [0, 1, 2, 3, 4, 5].map(i => data + dataBytes + i * outBytes);
-    const pCount = data + dataBytes + 6 * outBytes;
+    const outs = Array.from({ length: PER_CYCLE_OUTPUTS }, (_, i) => data + dataBytes + i * outBytes);
+    const pCount = data + dataBytes + PER_CYCLE_OUTPUTS * outBytes;
     const pMean = pCount + cellBytes;
     const pM2 = pMean + cellBytes;
     const pNan = pM2 + cellBytes;
@@ -200,9 +201,9 @@ export class WasmKernels {
     const cellBytes = align16(cells * 8);
     const layout = {
       outs: dataBytes,
-      cells: dataBytes + 6 * outBytes,
-      nan: dataBytes + 6 * outBytes + 3 * cellBytes,
-      reasons: dataBytes + 6 * outBytes + 3 * cellBytes + align16(cells),
+      cells: dataBytes + PER_CYCLE_OUTPUTS * outBytes,
+      nan: dataBytes + PER_CYCLE_OUTPUTS * outBytes + 3 * cellBytes,
+      reasons: dataBytes + PER_CYCLE_OUTPUTS * outBytes + 3 * cellBytes + align16(cells),
       scratch: 0,
       shift: 0,
       mean: 0,
@@ -222,7 +223,7 @@ export class WasmKernels {
     const at = (offset: number) => base + offset;
     this._copyIn(tensor, 0, C, base);
     const exports = this._exports;
-    const outs = [0, 1, 2, 3, 4, 5].map(i => at(layout.outs) + i * outBytes);
+    const outs = Array.from({ length: PER_CYCLE_OUTPUTS }, (_, i) => at(layout.outs) + i * outBytes);
     const pCount = at(layout.cells);
     const pMean = pCount + cellBytes;
     const pM2 = pMean + cellBytes;
@@ -333,7 +334,10 @@ export class WasmKernels {
         min: f64(outs[2], size),
         max: f64(outs[3], size),
         rom: f64(outs[4], size),
-        peakTiming: f64(outs[5], size)
+        peakTiming: f64(outs[5], size),
+        skewness: f64(outs[6], size),
+        kurtosis: f64(outs[7], size),
+        dominantFrequency: f64(outs[8], size)
       },
       partial: {
         features: F,
@@ -384,6 +388,7 @@ export class WasmKernels {
         pM2 + cell,
         pNan + f * PHASES
       );
+      this._exports.cycleShape(at, n, ignore, outs[6] + cyc, outs[7] + cyc, outs[8] + cyc);
       after?.(f, at);
     }
   }
@@ -422,6 +427,9 @@ export class WasmKernels {
   private _exports: IKernelExports;
   private _base: number;
 }
+
+/** Per-cycle outputs of the fused pass: mean, SD, min, max, ROM, peak timing, skewness, kurtosis, dominant frequency. */
+const PER_CYCLE_OUTPUTS = 9;
 
 function checkRange(tensor: ICycleTensor, from: number, to: number): number {
   const F = tensor.features.length;

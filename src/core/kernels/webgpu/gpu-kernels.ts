@@ -156,7 +156,17 @@ export class GpuKernels {
     const F = tensor.features.length;
     const C = tensor.cycles;
     const perCycle = emptyPerCycleFeatures(F * C);
-    const keys: Array<keyof IPerCycleFeatures> = ['mean', 'std', 'min', 'max', 'rom', 'peakTiming'];
+    const keys: Array<keyof IPerCycleFeatures> = [
+      'mean',
+      'std',
+      'min',
+      'max',
+      'rom',
+      'peakTiming',
+      'skewness',
+      'kurtosis',
+      'dominantFrequency'
+    ];
     const merged = emptyPatternPartial(F);
     await this.run(tensor, (chunk, n) => {
       const outputs: IOutput[] = [];
@@ -171,7 +181,7 @@ export class GpuKernels {
           [F, n, options.nan === 'ignore' ? 1 : 0, options.ddof],
           chunk,
           [],
-          total * 6 * 4,
+          total * keys.length * 4,
           data => {
             const values = new Float32Array(data);
             for (let k = 0; k < keys.length; k++) {

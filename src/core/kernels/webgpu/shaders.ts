@@ -43,10 +43,12 @@ fn nan_from(runtime: u32) -> f32 {
 export const PER_CYCLE_TILE = 16;
 
 /**
- * Per-cycle features of each (feature, cycle): mean, SD (ddof), min, max, ROM, peak timing.
+ * Per-cycle features of each (feature, cycle): mean, SD (ddof), min, max, ROM, peak timing,
+ * skewness, kurtosis and the dominant frequency.
  * A workgroup loads a tile of 16 consecutive cycles of one feature into workgroup memory with
  * coalesced reads (neighbouring invocations read neighbouring samples), then one invocation per
- * cycle reduces its 150 samples from there. Output `out[k * F * C + f * C + c]` for k = 0..5.
+ * cycle reduces its 150 samples from there. Output `out[k * F * C + f * C + c]` for k = 0..8
+ * (mean, SD, min, max, ROM, peak timing, skewness, kurtosis, dominant frequency).
  */
 export const PER_CYCLE = /* wgsl */ `
 ${COMMON}
@@ -111,18 +113,30 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
   var mx = nan_from(params.features);
   var rom = nan_from(params.features);
   var timing = nan_from(params.features);
+  var skew = nan_from(params.features);
+  var kurt = nan_from(params.features);
+  var frequency = nan_from(params.features);
   let poisoned = firstNan < PHASES && params.ignoreNan == 0u;
   if (poisoned) {
     timing = f32(firstNan) / f32(PHASES);
+    // numpy's FFT of a cycle with NaN is NaN; its argmax is the first bin.
+    frequency = 1.0 / f32(PHASES);
   } else if (n > 0u) {
     let offset = sum / f32(n);
     mean = shift + offset;
     var ss = 0.0;
+    var s3 = 0.0;
+    var s4 = 0.0;
+    var x75 = 0.0;
     for (var p = 0u; p < PHASES; p++) {
       let v = tile[base + p];
       if (!is_nan(v)) {
         let d = (v - shift) - offset;
-        ss += d * d;
+        let d2 = d * d;
+        ss += d2;
+        s3 += d2 * d;
+        s4 += d2 * d2;
+        x75 += select(d, -d, (p & 1u) == 1u);
       }
     }
     if (n > params.ddof) {
@@ -132,6 +146,41 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
     mx = hi;
     rom = hi - lo;
     timing = f32(peak) / f32(PHASES);
+    // Skewness and kurtosis as scipy's defaults (biased, Fisher); NaN for a constant cycle.
+    let m2 = ss / f32(n);
+    if (m2 > 0.0) {
+      skew = (s3 / f32(n)) / (m2 * sqrt(m2));
+      kurt = (s4 / f32(n)) / (m2 * m2) - 3.0;
+    }
+    // The dominant DFT bin among 1 … 74 (missing samples count as the mean), stopping once the best
+    // bin's power is above all the power left (Parseval), with a margin for float32.
+    let energyTotal = (f32(PHASES) * ss - x75 * x75) * 0.5;
+    var left = energyTotal;
+    var best = -1.0;
+    var bestK = 1u;
+    for (var k = 1u; k <= 74u; k++) {
+      var re = 0.0;
+      var im = 0.0;
+      for (var p = 0u; p < PHASES; p++) {
+        let v = tile[base + p];
+        if (!is_nan(v)) {
+          let d = (v - shift) - offset;
+          let angle = 6.283185307179586 * f32((k * p) % PHASES) / f32(PHASES);
+          re += d * cos(angle);
+          im += d * sin(angle);
+        }
+      }
+      let power = re * re + im * im;
+      if (power > best) {
+        best = power;
+        bestK = k;
+      }
+      left -= power;
+      if (best > left + 1e-3 * energyTotal) {
+        break;
+      }
+    }
+    frequency = f32(bestK) / f32(PHASES);
   }
   out[0u * total + cell] = mean;
   out[1u * total + cell] = sd;
@@ -139,6 +188,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups
   out[3u * total + cell] = mx;
   out[4u * total + cell] = rom;
   out[5u * total + cell] = timing;
+  out[6u * total + cell] = skew;
+  out[7u * total + cell] = kurt;
+  out[8u * total + cell] = frequency;
 }
 `;
 

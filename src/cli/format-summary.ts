@@ -141,7 +141,7 @@ export function formatProfile(profile: IProfile): string {
 
 /** The whole-file report as a readable table: one line per subject x task. */
 export function formatReport(report: IFileReport): string {
-  const header = ['subject', 'task', 'cycles', 'valid %', 'missing', 'outliers', ...report.romFeatures.map(name => `ROM ${name}`)];
+  const header = ['subject', 'task', 'cycles', 'valid %', 'missing', 'outliers', ...report.romFeatures.map(name => `ROM ${name}`), 's'];
   const rows = report.rows.map(row => (row.state === 'failed' ? [row.subject, row.task, 'failed', row.reason ?? ''] : reportCells(row)));
   // A failed row's reason runs on past the columns: it does not widen them.
   const widths = header.map((name, c) =>

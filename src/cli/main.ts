@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 
 import { PerformanceMonitor, nodeSampler } from '../core/monitor/performance-monitor';
 import { formatAnalysis, formatProfile, formatReport, formatSummary } from './format-summary';
-import { fileReport } from '../core/analysis/file-report';
+import { isolatedFileReport } from '../core/analysis/file-report';
 
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
        locolens analyze FILE [--subject S] [--task T] [--by task|subject-task] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
@@ -306,30 +306,54 @@ async function main(argv: string[]): Promise<number> {
       monitor?.start();
       const summary = await inspectDataset(pool, spec);
       const store = args.cacheDir ? await nodeTensorStore(pool, args.cacheDir, args.file, summary.footerHash ?? '') : undefined;
+      const analyzeOptions = {
+        backend: args.backend,
+        ddof: args.ddof,
+        nan: args.nan,
+        outlierThreshold: args.threshold,
+        phaseCorrelations: args.phaseCorrelations,
+        force: args.force,
+        summary,
+        // The whole-tensor statistics run on the workers while this thread runs the kernels.
+        offload: true,
+        memoryBudget: args.memoryBudget,
+        store,
+        scratch: store
+          ? undefined
+          : { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(args.file) },
+        onProgress: args.progress ? progressLine() : undefined
+      };
+      if (args.report) {
+        // A row per subject x task, over every variable (ROM of the chosen ones); a block that
+        // cannot be read is a failed row, the others complete.
+        const subjects = args.subjects.length ? args.subjects : undefined;
+        const blocks = summary.blocks.filter(
+          block => (!args.task || block.task === args.task) && (!subjects || subjects.includes(block.subject))
+        );
+        const report = await isolatedFileReport(
+          selection =>
+            analyzeDataset(
+              pool,
+              spec,
+              { ...selection, task: selection.task ?? args.task, subjects: selection.subjects ?? subjects },
+              analyzeOptions
+            ),
+          blocks,
+          args.features
+        );
+        if (args.progress) {
+          process.stderr.write('\n');
+        }
+        process.stdout.write(`${args.json ? JSON.stringify(report) : formatReport(report)}\n`);
+        // (--profile records single analyses; a report is many.)
+        monitor?.stop(`report ${args.file}`, { backend: report.backend, cycles: 0, bytesRead: 0 });
+        return EXIT.ok;
+      }
       const result = await analyzeDataset(
         pool,
         spec,
-        // A report has a row per subject x task, over every variable (ROM of the chosen ones).
-        args.report
-          ? { task: args.task, subjects: args.subjects, groupBy: 'subject-task' }
-          : { task: args.task, subjects: args.subjects, features: args.features, groupBy: args.groupBy },
-        {
-          backend: args.backend,
-          ddof: args.ddof,
-          nan: args.nan,
-          outlierThreshold: args.threshold,
-          phaseCorrelations: args.phaseCorrelations,
-          force: args.force,
-          summary,
-          // The whole-tensor statistics run on the workers while this thread runs the kernels.
-          offload: true,
-          memoryBudget: args.memoryBudget,
-          store,
-          scratch: store
-            ? undefined
-            : { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(args.file) },
-          onProgress: args.progress ? progressLine() : undefined
-        }
+        { task: args.task, subjects: args.subjects, features: args.features, groupBy: args.groupBy },
+        analyzeOptions
       );
       if (args.progress) {
         process.stderr.write('\n');
@@ -337,18 +361,13 @@ async function main(argv: string[]): Promise<number> {
       if (args.tables) {
         writeTables(result, args.tables, args.file);
       }
-      const report = args.report ? fileReport(result, args.features) : null;
-      const output = report
-        ? args.json
-          ? JSON.stringify(report)
-          : formatReport(report)
-        : args.tables
-          ? JSON.stringify(resultMeta(result, result.groups[0], args.file))
-          : args.digest
-            ? JSON.stringify(analysisDigest(result))
-            : args.json
-              ? JSON.stringify(analysisToJSON(result))
-              : formatAnalysis(result);
+      const output = args.tables
+        ? JSON.stringify(resultMeta(result, result.groups[0], args.file))
+        : args.digest
+          ? JSON.stringify(analysisDigest(result))
+          : args.json
+            ? JSON.stringify(analysisToJSON(result))
+            : formatAnalysis(result);
       process.stdout.write(`${output}\n`);
       if (monitor && args.profile) {
         monitor.stage('summary', result.timings.summaryMs);

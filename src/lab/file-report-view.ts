@@ -10,15 +10,15 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { fileReport, reportCells, reportColumns, type IFileReport, type IReportRow } from '../core/analysis/file-report';
-import { progressFraction } from '../core/analysis/result';
+import { isolatedFileReport, reportCells, reportColumns, type IFileReport, type IReportRow } from '../core/analysis/file-report';
+import { progressFraction, type IAnalysisProgress } from '../core/analysis/result';
 import { describeError, errorCode } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { h } from './dom';
 import type { IExportTarget } from './export-results';
 import type { ILocolensDatasets } from './tokens';
 
-type SortKey = 'subject' | 'task' | 'cycles' | 'validFraction' | 'missingSamples' | 'outliers' | number;
+type SortKey = 'subject' | 'task' | 'cycles' | 'validFraction' | 'missingSamples' | 'outliers' | 'seconds' | number;
 
 /** The report view of one file. */
 export class FileReportView extends Widget {
@@ -52,23 +52,22 @@ export class FileReportView extends Widget {
     this.controller = controller;
     this.status('Analysing every subject × task…');
     try {
-      const result = await this.datasets.analyze(
-        this.path,
-        { groupBy: 'subject-task' },
-        {
-          nan: 'ignore',
-          phaseCorrelations: false,
-          signal: controller.signal,
-          onProgress: progress =>
-            this.status(
-              `Analysing every subject × task: ${Math.round(100 * progressFraction(progress))} % · ${formatBytes(progress.bytesRead)} read · cycles ${progress.cyclesDone.toLocaleString('en-US')}/${progress.cycles.toLocaleString('en-US')}`
-            )
-        }
-      );
+      const options = {
+        nan: 'ignore' as const,
+        phaseCorrelations: false,
+        signal: controller.signal,
+        onProgress: (progress: IAnalysisProgress) =>
+          this.status(
+            `Analysing every subject × task: ${Math.round(100 * progressFraction(progress))} % · ${formatBytes(progress.bytesRead)} read · cycles ${progress.cyclesDone.toLocaleString('en-US')}/${progress.cycles.toLocaleString('en-US')}`
+          )
+      };
+      const summary = await this.datasets.inspect(this.path);
+      // One analysis by subject × task; on damaged data, one per subject × task (failed rows).
+      const report = await isolatedFileReport(selection => this.datasets.analyze(this.path, selection, options), summary.blocks);
       if (controller !== this.controller) {
         return;
       }
-      this.report = fileReport(result);
+      this.report = report;
       this.render();
     } catch (error) {
       if (controller === this.controller) {
@@ -151,7 +150,8 @@ export class FileReportView extends Widget {
       ['validFraction', 'valid %'],
       ['missingSamples', 'missing samples'],
       ['outliers', 'outliers'],
-      ...report.romFeatures.map((name, k): [SortKey, string] => [k, `ROM ${name}`])
+      ...report.romFeatures.map((name, k): [SortKey, string] => [k, `ROM ${name}`]),
+      ['seconds', 'time (s)']
     ];
     const head = h(
       'tr',

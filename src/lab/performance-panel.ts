@@ -13,6 +13,7 @@ import { Widget } from '@lumino/widgets';
 
 import type { IMonitorSample } from '../core/monitor/performance-monitor';
 import { formatBytes } from '../core/format';
+import { heapWarningText } from '../core/monitor/performance-monitor';
 import { h } from './dom';
 import { locolensIcon } from './icons';
 import type { ICacheInfo, ILocolensDatasets, ILocolensPerformance } from './tokens';
@@ -235,14 +236,8 @@ export function heapWarning(
   used: number,
   limit = (performance as Performance & { memory?: { jsHeapSizeLimit: number } }).memory?.jsHeapSizeLimit
 ): HTMLElement | null {
-  if (!limit || !used || used < 0.8 * limit) {
-    return null;
-  }
-  return h(
-    'p',
-    { class: 'locolens-message-error', role: 'alert', 'data-locolens': 'heap-warning' },
-    `The page's JS heap is at ${Math.round((100 * used) / limit)} % of its limit (${formatBytes(used)} of ${formatBytes(limit)}): close views of large analyses, or lower the memory budget in the settings.`
-  );
+  const text = heapWarningText(used, limit);
+  return text ? h('p', { class: 'locolens-message-error', role: 'alert', 'data-locolens': 'heap-warning' }, text) : null;
 }
 
 /** Save a URL (object or data URL) as a download. */

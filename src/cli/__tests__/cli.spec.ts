@@ -225,6 +225,56 @@ describe('locolens analyze', () => {
     expect(text).toMatch(/stair_ascent\s+failed\s+749 rows is not a multiple of 150/);
   });
 
+  it('--report on a file with a damaged row group: the blocks it holds are failed rows with the reason, the others complete', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'locolens-cli-report-'));
+    const path = join(folder, 'damaged.parquet');
+    const python = process.env.LOCOLENS_PYTHON || (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
+    // The first data page header of one variable in row group 12 of 25 is overwritten.
+    const held = JSON.parse(
+      execFileSync(
+        python,
+        [
+          '-c',
+          `
+import json, shutil, sys, pyarrow.parquet as pq
+source, path = sys.argv[1], sys.argv[2]
+shutil.copy(source, path)
+md = pq.ParquetFile(path).metadata
+schema = md.schema.to_arrow_schema()
+col = md.row_group(12).column(schema.get_field_index('knee_flexion_angle_ipsi_rad'))
+with open(path, 'r+b') as f:
+    f.seek(col.data_page_offset)
+    f.write(bytes([0xA5]) * 24)
+t = pq.read_table(source, columns=['subject', 'task'])
+start = sum(md.row_group(i).num_rows for i in range(12))
+rows = t.slice(start, md.row_group(12).num_rows)
+print(json.dumps(sorted({(s, k) for s, k in zip(rows['subject'].to_pylist(), rows['task'].to_pylist())})))
+`,
+          fixture('multi_rowgroup.parquet'),
+          path
+        ],
+        { encoding: 'utf8' }
+      )
+    ) as Array<[string, string]>;
+    const { code, stdout } = run('analyze', path, '--report', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    const blocks = manifest()['multi_rowgroup.parquet'].blocks;
+    expect(report.rows).toHaveLength(blocks.length);
+    for (const row of report.rows) {
+      const damaged = held.some(([subject, task]) => subject === row.subject && task === row.task);
+      expect(row.state).toBe(damaged ? 'failed' : 'ok');
+      if (damaged) {
+        // One line (its wording for a decoder trap is #15's: "a decode worker stopped: …").
+        expect(row.reason).toMatch(/^[^\n]+$/);
+      } else {
+        expect(row.cycles).toBeGreaterThan(0);
+        expect(row.seconds).toBeGreaterThanOrEqual(0);
+      }
+    }
+    expect(report.rows.filter((row: { state: string }) => row.state === 'ok').length).toBeGreaterThan(0);
+  });
+
   it('the default backend chooses silently: nothing on stderr (no GPU probe without GPU device files)', () => {
     const { code, stdout, stderr } = run('analyze', fixture('multi_rowgroup.parquet'), '--task', 'level_walking', '--digest');
     expect(code).toBe(0);

@@ -4,7 +4,9 @@
  * the cut, and the overall ROM of some chosen variables. A block that could not be analysed (its
  * rows are not a multiple of 150) is a failed row with its reason; the others are complete.
  */
+import { describeError, errorCode } from '../errors';
 import type { TableColumns } from '../io/arrow-tables';
+import type { ISelection } from '../kernels/cycle-tensor';
 import { missingSamples, type IAnalysisResult } from './result';
 
 /** One row of the report. */
@@ -22,6 +24,8 @@ export interface IReportRow {
   cut: number;
   /** Overall ROM (max − min over every sample) per chosen variable, in `romFeatures` order. */
   rom: number[];
+  /** Time the group was in flight, from its first cycles to its result (groups overlap). */
+  seconds: number;
 }
 
 /** The report of a file. */
@@ -63,7 +67,8 @@ export function fileReport(result: IAnalysisResult, romFeatures?: string[]): IFi
     rom: chosen.map(name => {
       const f = group.features.indexOf(name);
       return f < 0 ? NaN : group.romOverall[f];
-    })
+    }),
+    seconds: (group.elapsedMs ?? NaN) / 1000
   }));
   for (const skipped of result.skipped) {
     rows.push({
@@ -76,7 +81,8 @@ export function fileReport(result: IAnalysisResult, romFeatures?: string[]): IFi
       missingSamples: NaN,
       outliers: NaN,
       cut: NaN,
-      rom: chosen.map(() => NaN)
+      rom: chosen.map(() => NaN),
+      seconds: NaN
     });
   }
   rows.sort((a, b) => a.subject.localeCompare(b.subject) || a.task.localeCompare(b.task));
@@ -101,7 +107,8 @@ export function reportColumns(report: IFileReport): TableColumns {
     valid_fraction: Float64Array.from(report.rows, row => row.validFraction),
     missing_samples: Float64Array.from(report.rows, row => row.missingSamples),
     outliers: Float64Array.from(report.rows, row => row.outliers),
-    outlier_cut: Float64Array.from(report.rows, row => row.cut)
+    outlier_cut: Float64Array.from(report.rows, row => row.cut),
+    seconds: Float64Array.from(report.rows, row => row.seconds)
   };
   report.romFeatures.forEach((name, k) => {
     columns[`${name}__rom_overall`] = Float64Array.from(report.rows, row => row.rom[k]);
@@ -109,7 +116,7 @@ export function reportColumns(report: IFileReport): TableColumns {
   return columns;
 }
 
-/** The text of a report row's cells: subject, task, cycles, valid %, missing, outliers, ROM per variable. */
+/** The text of a report row's cells: subject, task, cycles, valid %, missing, outliers, ROM per variable, seconds. */
 export function reportCells(row: IReportRow): string[] {
   const number = (value: number, digits = 4) => (Number.isFinite(value) ? value.toPrecision(digits) : '–');
   return [
@@ -119,6 +126,67 @@ export function reportCells(row: IReportRow): string[] {
     number(100 * row.validFraction, 3),
     String(row.missingSamples),
     String(row.outliers),
-    ...row.rom.map(v => number(v))
+    ...row.rom.map(v => number(v)),
+    number(row.seconds, 2)
   ];
+}
+
+/**
+ * The report of a file, one analysis by subject × task; if that fails on damaged data, each
+ * subject × task is analysed on its own, so that only the blocks that cannot be read are failed
+ * rows (with the reason) and the others complete.
+ *
+ * @param analyze - runs an analysis of a selection (the CLI's or the browser's engine).
+ * @param blocks - the file's subject × task blocks (from its summary).
+ */
+export async function isolatedFileReport(
+  analyze: (selection: ISelection) => Promise<IAnalysisResult>,
+  blocks: Array<{ subject: string; task: string }>,
+  romFeatures?: string[]
+): Promise<IFileReport> {
+  try {
+    return fileReport(await analyze({ groupBy: 'subject-task' }), romFeatures);
+  } catch (error) {
+    if (errorCode(error) === 'cancelled' || !blocks.length) {
+      throw error;
+    }
+  }
+  let report: IFileReport | null = null;
+  const failed: IReportRow[] = [];
+  const unique = Array.from(new Map(blocks.map(block => [`${block.subject}\u0000${block.task}`, block])).values());
+  for (const block of unique) {
+    try {
+      const one = fileReport(await analyze({ subjects: [block.subject], task: block.task, groupBy: 'subject-task' }), romFeatures);
+      if (!report) {
+        report = one;
+      } else {
+        report.rows.push(...one.rows);
+        report.totalMs += one.totalMs;
+      }
+    } catch (error) {
+      if (errorCode(error) === 'cancelled') {
+        throw error;
+      }
+      failed.push({
+        subject: block.subject,
+        task: block.task,
+        state: 'failed',
+        reason: describeError(error),
+        cycles: 0,
+        validFraction: NaN,
+        missingSamples: NaN,
+        outliers: NaN,
+        cut: NaN,
+        rom: [],
+        seconds: NaN
+      });
+    }
+  }
+  if (!report) {
+    throw new Error(`no subject × task of the file could be analysed (${failed[0]?.reason ?? 'no blocks'})`);
+  }
+  const width = report.romFeatures.length;
+  report.rows.push(...failed.map(row => ({ ...row, rom: new Array<number>(width).fill(NaN) })));
+  report.rows.sort((a, b) => a.subject.localeCompare(b.subject) || a.task.localeCompare(b.task));
+  return report;
 }

@@ -55,6 +55,9 @@ export class GroupAccumulator {
   /** Cycles seen in the first pass. */
   cyclesDone = 0;
 
+  /** When the group's first cycles arrived (its time runs from there to its result). */
+  private startedAt: number | null = null;
+
   /** First pass: a chunk's per-cycle features and pattern moments, and its statistics. */
   addFirstPass(offset: number, n: number, perCycle: IPerCycleFeatures, partial: IPatternPartial, statistics: IChunkStatistics): void {
     this.addPerCycle(offset, n, perCycle, statistics.reasons);
@@ -66,6 +69,7 @@ export class GroupAccumulator {
 
   /** A chunk's per-cycle features and validation flags, at cycle `offset` of the group. */
   addPerCycle(offset: number, n: number, perCycle: IPerCycleFeatures, reasons: Uint8Array): void {
+    this.startedAt ??= now();
     const F = this.features.length;
     const C = this.group.cycles;
     for (const key of Object.keys(this.perCycle) as Array<keyof IPerCycleFeatures>) {
@@ -194,7 +198,12 @@ export class GroupAccumulator {
       summary,
       outliers: outliersFromRmse(this.rmse, this.options, threshold),
       validation: { valid: Uint8Array.from(this.reasons, r => (r === 0 ? 1 : 0)), reasons: this.reasons },
-      correlations: this.correlations!
+      correlations: this.correlations!,
+      elapsedMs: this.startedAt === null ? 0 : Math.round((now() - this.startedAt) * 10) / 10
     };
   }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }

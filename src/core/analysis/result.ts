@@ -60,6 +60,11 @@ export interface IGroupAnalysis {
   validation: IValidation;
   correlations: ICorrelations;
   /**
+   * Milliseconds from the group's first cycles reaching the coordinator to its result: how long it
+   * was in flight (groups overlap on the worker pool).
+   */
+  elapsedMs?: number;
+  /**
    * The cycles themselves (`[feature][cycle][phase]`), for drawing every cycle, when the group
    * was analysed in memory (absent when streamed). Not part of the JSON form.
    */

@@ -5,6 +5,7 @@
  * #### Notes
  * Sampling is a timer, not instrumentation: no per-cycle messages, negligible cost.
  */
+import { formatBytes } from '../format';
 
 /** One sample of the process. */
 export interface IMonitorSample {
@@ -134,4 +135,12 @@ export function nodeSampler(): Omit<IMonitorSample, 't'> {
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** The warning the gauges show when the page's JS heap passes 80 % of its limit (null below it, or unknown). */
+export function heapWarningText(used: number, limit: number | null | undefined): string | null {
+  if (!limit || !used || used < 0.8 * limit) {
+    return null;
+  }
+  return `The page's JS heap is at ${Math.round((100 * used) / limit)} % of its limit (${formatBytes(used)} of ${formatBytes(limit)}): close views of large analyses, or lower the memory budget in the settings.`;
 }

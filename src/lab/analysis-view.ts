@@ -541,7 +541,8 @@ export class AnalysisView extends Widget {
           h(
             'div',
             { class: 'locolens-message locolens-message-loading', role: 'status', 'data-locolens': 'compare-loading' },
-            this.request.subject ? `Analysing the other tasks of ${this.request.subject}…` : 'Analysing each subject of the task…'
+            this.request.subject ? `Analysing the other tasks of ${this.request.subject}… ` : 'Analysing each subject of the task… ',
+            h('span', { 'data-locolens': 'compare-progress' })
           )
         );
       }
@@ -625,7 +626,16 @@ export class AnalysisView extends Widget {
           subjects: this.subjectFilter.length ? this.subjectFilter : this.request.subjects,
           groupBy: 'subject-task'
         },
-        this.model.options
+        {
+          ...this.model.options,
+          // Its progress in the box the plot will take.
+          onProgress: progress => {
+            const note = this.plot.querySelector('[data-locolens="compare-progress"]');
+            if (note) {
+              note.textContent = `${Math.round(100 * progressFraction(progress))} % · ${formatBytes(progress.bytesRead)} read · cycles ${progress.cyclesDone.toLocaleString('en-US')}/${progress.cycles.toLocaleString('en-US')}`;
+            }
+          }
+        }
       );
     }
     return this.comparison;

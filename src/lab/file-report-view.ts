@@ -44,6 +44,9 @@ export class FileReportView extends Widget {
   private sort: { key: SortKey; descending: boolean } = { key: 'subject', descending: false };
   private filter = '';
   private controller: AbortController | null = null;
+  /** The variables whose overall ROM the report shows (empty: the sagittal ipsi angles). */
+  private romFeatures: string[] = [];
+  private variables: string[] = [];
 
   /** Analyse the file by subject × task and show the report. */
   async load(): Promise<void> {
@@ -62,8 +65,14 @@ export class FileReportView extends Widget {
           )
       };
       const summary = await this.datasets.inspect(this.path);
-      // One analysis by subject × task; on damaged data, one per subject × task (failed rows).
-      const report = await isolatedFileReport(selection => this.datasets.analyze(this.path, selection, options), summary.blocks);
+      this.variables = summary.variables.map(variable => variable.name);
+      // One analysis by subject × task (cached: choosing other variables reruns nothing); on
+      // damaged data, one per subject × task (failed rows).
+      const report = await isolatedFileReport(
+        selection => this.datasets.analyze(this.path, selection, options),
+        summary.blocks,
+        this.romFeatures
+      );
       if (controller !== this.controller) {
         return;
       }
@@ -122,8 +131,36 @@ export class FileReportView extends Widget {
     const csv = h('button', { class: 'jp-mod-styled', 'data-locolens': 'export-report-csv' }, 'Export CSV');
     parquet.addEventListener('click', () => void this.export('parquet'));
     csv.addEventListener('click', () => void this.export('csv'));
-    this.controls.replaceChildren(filter, parquet, csv);
+    this.controls.replaceChildren(filter, this.romPicker(report), parquet, csv);
     this.renderTable();
+  }
+
+  /** Which variables' overall ROM the report shows. */
+  private romPicker(report: IFileReport): HTMLElement {
+    const shown = new Set(report.romFeatures);
+    const boxes = this.variables.map(name => {
+      const box = h('input', { type: 'checkbox', value: name, 'data-variable': name });
+      box.checked = shown.has(name);
+      return h('label', { class: 'locolens-subject-choice' }, box, ` ${name}`);
+    });
+    const apply = h('button', { class: 'jp-mod-styled jp-mod-accept', 'data-locolens': 'apply-rom' }, 'Apply');
+    apply.addEventListener('click', () => {
+      const picked = boxes
+        .map(label => label.querySelector('input')!)
+        .filter(box => box.checked)
+        .map(box => box.value);
+      if (picked.length) {
+        this.romFeatures = picked;
+        void this.load();
+      }
+    });
+    return h(
+      'details',
+      { class: 'locolens-subject-picker', 'data-locolens': 'rom-picker' },
+      h('summary', {}, `ROM of (${report.romFeatures.length} of ${this.variables.length})`),
+      h('div', { class: 'locolens-subject-choices' }, boxes),
+      apply
+    );
   }
 
   private renderTable(): void {

@@ -116,7 +116,18 @@ test('the whole-file report: a row per subject × task, a failed block with its 
     )
   );
   expect(readBack).toEqual({ rows: 6, states: ['failed', 'ok', 'ok', 'ok', 'ok', 'ok'] });
-  // Each row opens its analysis.
+  // Another variable's ROM: from the same (cached) analysis, at once.
+  await view.locator('[data-locolens="report-filter"]').fill('');
+  await view.locator('[data-locolens="rom-picker"] > summary').click();
+  await view.locator('[data-locolens="rom-picker"] input[data-variable="grf_vertical_ipsi_BW"]').check();
+  await view.locator('[data-locolens="apply-rom"]').click();
+  await expect(view.locator('th', { hasText: 'ROM grf_vertical_ipsi_BW' })).toBeVisible({ timeout: 30000 });
+  await expect(rows).toHaveCount(6);
+  // Each row opens its analysis (the controls are drawn again with the report: the current box).
+  await expect(async () => {
+    await view.locator('[data-locolens="report-filter"]').fill('AB03');
+    await expect(rows).toHaveCount(2, { timeout: 1000 });
+  }).toPass({ timeout: 30000 });
   await rows
     .filter({ has: page.locator('td', { hasText: 'incline_walking' }) })
     .locator('[data-locolens="report-open"]')

@@ -115,3 +115,34 @@ test('a small file is read once for its summary: 100 % of it, not twice', async 
   const percent = Number(/\(([\d.]+) %\)/.exec((await read.textContent()) ?? '')?.[1]);
   expect(percent).toBe(100);
 });
+
+test('a damaged page in a row group reads as a damaged file, with where, in the browser too; the pool goes on', async ({ page }) => {
+  const name = 'damaged_rowgroup.parquet';
+  execFileSync(PYTHON, [
+    '-c',
+    `
+import shutil, sys, pyarrow.parquet as pq
+shutil.copy(sys.argv[1], sys.argv[2])
+md = pq.ParquetFile(sys.argv[2]).metadata
+col = md.row_group(12).column(md.schema.to_arrow_schema().get_field_index('knee_flexion_angle_ipsi_rad'))
+with open(sys.argv[2], 'r+b') as f:
+    f.seek(col.data_page_offset)
+    f.write(bytes([0xA5]) * 24)
+`,
+    join(DATA, 'fixtures', 'multi_rowgroup.parquet'),
+    join(DATA, 'fixtures', name)
+  ]);
+  // The whole file (every row group) through the worker pool, as the benchmark runs it.
+  const analyzeFile = (path: string) =>
+    page.evaluate(
+      (file: string) =>
+        (window as any).jupyterapp.commands.execute('locolens:analyze-file', { path: file }).then(
+          (digest: { groups: number }) => `ok ${digest.groups}`,
+          (error: Error) => error.message
+        ),
+      path
+    );
+  expect(await analyzeFile(`fixtures/${name}`)).toMatch(/row group 12 \(columns .*\) cannot be decoded: the file is damaged there/);
+  // The pool goes on.
+  expect(await analyzeFile('fixtures/multi_rowgroup.parquet')).toMatch(/^ok \d+$/);
+});

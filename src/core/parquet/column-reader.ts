@@ -7,6 +7,7 @@
  * by arrow-js-ffi with `copy = true` — one copy out of wasm memory, no IPC round trip. Nulls in
  * float columns become NaN (the LocoHub convention: missing values are NaN).
  */
+import { clearDecodeContext, setDecodeContext } from './decode-context';
 import { parseTable } from 'arrow-js-ffi';
 import type { Data, Table } from 'apache-arrow';
 
@@ -79,11 +80,14 @@ export class ParquetColumnReader {
     let table: Table;
     let ffi: ReturnType<Awaited<ReturnType<WasmParquetFile['read']>>['intoFFI']>;
     try {
+      // Named for a trap that escapes (see decode-context.ts).
+      setDecodeContext(this.source.name, rowGroup, columns);
       const wasmTable = await this.file.read({
         rowGroups: [rowGroup],
         columns,
         batchSize: Math.max(1, group.numRows)
       });
+      clearDecodeContext();
       ffi = wasmTable.intoFFI();
       try {
         table = parseTable(wasm.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), copy) as unknown as Table;
@@ -92,6 +96,7 @@ export class ParquetColumnReader {
         throw error;
       }
     } catch (error) {
+      clearDecodeContext();
       if (error instanceof LocolensError) {
         throw error;
       }

@@ -11,7 +11,8 @@
  */
 import type { Remote } from 'comlink';
 
-import { LocolensError, type Envelope, type IIoCount } from '../errors';
+import { LocolensError, type Envelope, type IIoCount, type LocolensErrorCode } from '../errors';
+import { codedCrash } from '../parquet/decode-context';
 
 /** A started worker as the pool sees it. */
 export interface IWorkerHandle<TApi = unknown> {
@@ -199,7 +200,13 @@ export class WorkerPool<TApi = unknown> {
       const outcome = await Promise.race([queued.run(slot.handle.api).then(envelope => ({ envelope }) as const), crash]);
       if ('crashed' in outcome) {
         this.replace(slot, generation);
-        queued.reject(new LocolensError('worker-crashed', `a decode worker stopped: ${outcome.crashed}`));
+        // A worker that died decoding damaged data says so (code and where); others are crashes.
+        const coded = codedCrash(outcome.crashed);
+        queued.reject(
+          coded
+            ? new LocolensError(coded.code as LocolensErrorCode, coded.message)
+            : new LocolensError('worker-crashed', `a decode worker stopped: ${outcome.crashed}`)
+        );
         return;
       }
       const envelope = outcome.envelope as Envelope<unknown>;

@@ -10,6 +10,7 @@ import { expose } from 'comlink';
 
 import { HttpRangeSource } from '../io/http-range-source';
 import { LocolensError } from '../errors';
+import { crashMessage } from '../parquet/decode-context';
 import { registerParquetWasmLoader } from '../parquet/parquet-wasm';
 import { OpfsChunkFiles } from '../store/opfs-chunk-files';
 import { DecodeService } from './decode-service';
@@ -29,5 +30,24 @@ const service = new DecodeService(
   },
   root => new OpfsChunkFiles(root)
 );
+
+// A decoder trap escapes every catch (parquet-wasm's own futures): the worker reports an error
+// that names the decode and carries the damaged file's code (the pool reads it from the page).
+let reported = false;
+const report = (error: unknown) => {
+  if (!reported) {
+    reported = true;
+    setTimeout(() => {
+      throw new Error(crashMessage(error));
+    });
+  }
+};
+self.addEventListener('unhandledrejection', event => report(event.reason));
+self.addEventListener('error', event => {
+  if (!reported) {
+    event.preventDefault();
+    report(event.error ?? event.message);
+  }
+});
 
 expose(service);

@@ -125,8 +125,9 @@ describe('the analysis job on the pool', () => {
       caught => caught
     );
     expect(error).not.toBeNull();
-    expect(['corrupt-parquet', 'worker-crashed']).toContain(errorCode(error));
-    expect(String((error as Error).message)).toMatch(/row group 3|worker/);
+    // A decoder trap (it escapes parquet-wasm's futures and ends the worker) reads as any damaged file.
+    expect(errorCode(error)).toBe('corrupt-parquet');
+    expect(String((error as Error).message)).toMatch(/row group 3\b.*(damaged|cannot be decoded)/);
     // Nothing half-written is left to be read back: no block of the run has an index.
     const root = join(folder, 'store');
     const indexed = existsSync(root) ? readdirSync(root).filter(block => existsSync(join(root, block, 'index.json'))) : [];

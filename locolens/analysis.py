@@ -270,6 +270,8 @@ class Analysis:
     ):
         self.id = uuid.uuid4().hex
         self.path = path
+        # Resolved now: a later os.chdir must not change which file a headless run reads.
+        self._absolute_path = os.path.abspath(path)
         self._task = task
         self._subject = subject
         self._features = features
@@ -365,12 +367,20 @@ class Analysis:
                 if kind == "progress":
                     self._progress = {"stage": data.get("stage"), "fraction": data.get("fraction")}
                 elif kind == "results":
-                    names = list(data.get("tables") or TABLES)
-                    buffers = list(msg.get("buffers") or [])
-                    if len(buffers) != len(names):
-                        raise ValueError(f"results with {len(buffers)} buffers for {len(names)} tables")
-                    tables = {name: _read_stream(buffer) for name, buffer in zip(names, buffers)}
-                    self._set_results(_Results(seq, tables, dict(data.get("meta") or {})))
+                    try:
+                        names = list(data.get("tables") or TABLES)
+                        buffers = list(msg.get("buffers") or [])
+                        if len(buffers) != len(names) or set(names) != set(TABLES):
+                            raise ValueError(f"results with {len(buffers)} buffers for the tables {names}")
+                        meta = data.get("meta") or {}
+                        if not isinstance(meta, dict):
+                            raise ValueError("results whose meta is not a record")
+                        tables = {name: _read_stream(buffer) for name, buffer in zip(names, buffers)}
+                    except Exception as error:  # noqa: BLE001 - unreadable results end the wait with a clear line
+                        self._failure = (seq, LocolensError(f"locolens: the browser's results could not be read ({error})", "bad-results"))
+                    else:
+                        self._failure = None
+                        self._set_results(_Results(seq, tables, dict(meta)))
                 elif kind == "error":
                     message = str(data.get("message") or "the analysis failed in the browser").splitlines()[0]
                     self._failure = (seq, LocolensError(message, data.get("code")))
@@ -569,7 +579,7 @@ class Analysis:
     # -- headless ------------------------------------------------------------------------------
 
     def _cli_arguments(self, folder: str) -> list[str]:
-        args = ["analyze", os.path.abspath(self.path), "--task", self._task]
+        args = ["analyze", self._absolute_path, "--task", self._task]
         if self._subject is not None:
             args += ["--subject", self._subject]
         if self._features:
@@ -589,7 +599,15 @@ class Analysis:
         with tempfile.TemporaryDirectory(prefix="locolens-") as folder:
             command = [node, str(cli), *self._cli_arguments(folder)]
             try:
-                done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                done = subprocess.run(
+                    command,
+                    capture_output=True,
+                    text=True,
+                    encoding="utf-8",
+                    errors="replace",
+                    timeout=timeout,
+                    stdin=subprocess.DEVNULL,
+                )
             except subprocess.TimeoutExpired:
                 raise TimeoutError(f"locolens: the headless analysis took longer than {timeout:g} s") from None
             if done.returncode != 0:

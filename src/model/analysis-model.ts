@@ -165,7 +165,8 @@ export class AnalysisModel {
       this._options.nan !== before.nan ||
       this._options.backend !== before.backend ||
       this._options.force !== before.force;
-    if (rerun || !this._result) {
+    // After a failed or cancelled run the result in hand is not the one asked for: run again.
+    if (rerun || !this._result || this._status === 'error' || this._status === 'cancelled') {
       return this.run();
     }
     if (this._options.outlierThreshold !== before.outlierThreshold && this._status !== 'running') {
@@ -176,6 +177,11 @@ export class AnalysisModel {
 
   /** Draw another feature (by index, or by name). */
   setFeature(feature: number | string): void {
+    if (typeof feature === 'string' && !this._group) {
+      // Before the first result: drawn once it is here (if the analysis has that variable).
+      this.pendingFeature = feature;
+      return;
+    }
     const index = typeof feature === 'string' ? (this._group?.features.indexOf(feature) ?? -1) : feature;
     if (index < 0 || (this._group && index >= this._group.features.length)) {
       throw new RangeError(`no feature ${JSON.stringify(feature)} in this analysis`);
@@ -264,6 +270,13 @@ export class AnalysisModel {
         group.features.findIndex(name => name.startsWith('knee_flexion_angle'))
       );
     }
+    if (this.pendingFeature !== null) {
+      const index = group.features.indexOf(this.pendingFeature);
+      this.pendingFeature = null;
+      if (index >= 0) {
+        this._feature = index;
+      }
+    }
     if (this._options.outlierThreshold !== result.options.outlierThreshold) {
       this.rederiveOutliers();
     } else {
@@ -310,6 +323,7 @@ export class AnalysisModel {
   private _feature = 0;
   private _selection: number[] = [];
   private _disposed = false;
+  private pendingFeature: string | null = null;
   private running: AbortController | null = null;
   private readonly _requestChanged = new Signal<this, IModelRequest>(this);
   private readonly _optionsChanged = new Signal<this, IModelOptions>(this);

@@ -62,13 +62,28 @@ export class LiveAnalyses {
         released = true;
         current.users--;
         if (current.users <= 0) {
+          const wasRunning = current.model?.status === 'running';
           current.detach?.();
           current.detach = null;
           current.model?.dispose();
           current.model = null;
-          if (!current.comm) {
+          const comm = current.comm && !current.comm.isDisposed ? current.comm : null;
+          if (!comm) {
             this.entries.delete(id);
+            return;
           }
+          // No view computes now: the kernel hears that its run was cancelled, and so is each
+          // change it sends until an output shows this analysis again.
+          if (wasRunning) {
+            send(comm, { type: 'cancelled', seq: current.seq });
+          }
+          comm.onMsg = message => {
+            const data = message.content.data as { type?: unknown; seq?: unknown };
+            if (data.type === 'set' && typeof data.seq === 'number') {
+              current.seq = data.seq;
+              send(comm, { type: 'cancelled', seq: current.seq });
+            }
+          };
         }
       }
     };
@@ -81,8 +96,8 @@ export class LiveAnalyses {
 
   private onCommOpen(comm: Kernel.IComm, message: KernelMessage.ICommOpenMsg): void {
     const data = message.content.data as { id?: unknown; version?: unknown };
-    if (typeof data.id !== 'string' || !data.id || data.id.length > 200) {
-      comm.close({ type: 'error', message: 'locolens: a comm without a valid analysis id' });
+    if (typeof data.id !== 'string' || !data.id || data.id.length > 200 || data.version !== 1) {
+      comm.close({ type: 'error', message: 'locolens: a comm without a valid analysis id, or of another protocol version' });
       return;
     }
     const id = data.id;
@@ -171,9 +186,14 @@ export class LiveAnalyses {
         });
         return;
       }
-      // A change that neither reruns nor re-derives (the drawn feature) is answered with the same tables.
+      // A change that neither reruns nor re-derives (the drawn feature) is answered with the same
+      // tables; after a failed or cancelled run there are none for it: run again.
       if (model.status !== 'running' && resultsSent === before) {
-        sendResults();
+        if (model.status === 'done') {
+          sendResults();
+        } else {
+          void model.run();
+        }
       }
     };
     comm.onMsg = onMessage;
@@ -267,5 +287,10 @@ function send(comm: Kernel.IComm, data: Record<string, unknown>, buffers?: Uint8
   if (comm.isDisposed) {
     return;
   }
-  comm.send(data as KernelMessage.ICommMsgMsg['content']['data'], undefined, buffers as unknown as ArrayBuffer[]);
+  try {
+    comm.send(data as KernelMessage.ICommMsgMsg['content']['data'], undefined, buffers as unknown as ArrayBuffer[]);
+  } catch (error) {
+    // The kernel went away (restarted, shut down): nobody to tell.
+    console.warn(`locolens: a message to the kernel was not sent (${error instanceof Error ? error.message : String(error)})`);
+  }
 }

@@ -177,10 +177,20 @@ test('re-executing an analyze cell ten times leaves one analysis running, not te
   await expect(page.locator('.locolens-output')).toHaveCount(1);
   expect(await run(page, 2, "b.wait(timeout=120)\nprint('cycles', len(b.features))")).toContain('cycles 10000');
   expect(await run(page, 3, "print('threshold', b.threshold, n)")).toContain('threshold 2.1 10');
+  // With its output cleared no view computes: a change from Python is answered 'cancelled' at
+  // once, not left to wait.
+  await page.evaluate(() => (window as any).jupyterapp.commands.execute('notebook:clear-all-cell-outputs'));
+  await expect(page.locator('.locolens-output')).toHaveCount(0);
+  const cleared = await run(
+    page,
+    4,
+    `exec(${JSON.stringify("try:\n    b.threshold = 3\n    b.wait(timeout=30)\n    print('answered: results')\nexcept Exception as error:\n    print('answered:', type(error).__name__, 'cancelled' in str(error))")})`
+  );
+  expect(cleared).toContain('answered: LocolensError True');
   // A change made in the same cell, before the output is drawn, waits for it and is answered.
   const early = await run(
     page,
-    4,
+    5,
     "c = locolens.analyze('../fixtures/multi_rowgroup.parquet', task='level_walking', nan='ignore'); c.threshold = 1.5; c.wait(timeout=60); print('early', c.engine, c.meta['threshold'], int(c.features['outlier'].sum()) == len(c.outliers))"
   );
   expect(early).toContain('early browser 1.5 True');

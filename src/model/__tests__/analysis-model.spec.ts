@@ -128,3 +128,24 @@ test('the result tables keep their types through Arrow IPC (int32 cycle, bool fl
   expect(read.summary.getChild('mean')!.get(0)).toBe(group.summary.mean[0]);
   model.dispose();
 });
+
+test('after a failed run a threshold change runs again (never the previous result as if current); a feature named before the result is drawn', async () => {
+  const model = new AnalysisModel(runner, request, { nan: 'ignore' });
+  model.setFeature('hip_flexion_angle_ipsi_rad');
+  await model.run();
+  expect(model.group!.features[model.feature]).toBe('hip_flexion_angle_ipsi_rad');
+  const results: IAnalysisResult[] = [];
+  model.resultChanged.connect((_, result) => results.push(result));
+  const failed = settled(model);
+  void model.setRequest({ task: 'no_such_task' });
+  await failed;
+  expect(model.status).toBe('error');
+  const before = calls.length;
+  const again = settled(model);
+  void model.setOptions({ outlierThreshold: 3 });
+  expect(calls.length).toBe(before + 1);
+  await again;
+  expect(model.status).toBe('error');
+  expect(results).toEqual([]);
+  model.dispose();
+});

@@ -415,9 +415,9 @@ class Analysis:
             except Exception:  # noqa: BLE001 - a callback's error is printed, not raised into the comm
                 traceback.print_exc()
 
-    def _send_set(self, changes: dict[str, Any]) -> None:
+    def _send_set(self, changes: dict[str, Any], seq: int) -> None:
         if self._comm is not None and not self._headless:
-            self._comm.send({"type": "set", "seq": self._seq, "changes": changes})
+            self._comm.send({"type": "set", "seq": seq, "changes": changes})
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -686,6 +686,8 @@ class Analysis:
             if self._closed:
                 raise LocolensError(f"this analysis is closed (a.close()): cannot set {name}")
             self._seq += 1
+            # Taken under the lock: a callback on another thread may change a parameter too.
+            seq = self._seq
             self._failure = None
             self._progress = None
             if rerun:
@@ -694,7 +696,7 @@ class Analysis:
                 # Nothing to recompute: the results stand for the new request as they are.
                 self._results.seq = self._seq
             self._changed.notify_all()
-        self._send_set({name: value})
+        self._send_set({name: value}, seq)
 
     @property
     def task(self) -> str:

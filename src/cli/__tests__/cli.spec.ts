@@ -2,7 +2,7 @@
  * The built CLI, run as a user runs it: `node dist/node/locolens.mjs inspect|analyze FILE [--json]`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -273,6 +273,22 @@ print(json.dumps(sorted({(s, k) for s, k in zip(rows['subject'].to_pylist(), row
       }
     }
     expect(report.rows.filter((row: { state: string }) => row.state === 'ok').length).toBeGreaterThan(0);
+  });
+
+  it('a file cut in its middle (the footer intact) is refused before decoding: the column and row group declared past its end', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'locolens-cli-cut-'));
+    const path = join(folder, 'cut.parquet');
+    const bytes = readFileSync(fixture('multi_rowgroup.parquet'));
+    const middle = Math.floor(bytes.length / 2);
+    writeFileSync(path, Buffer.concat([bytes.subarray(0, middle), bytes.subarray(middle + 1000)]));
+    for (const command of ['inspect', 'analyze']) {
+      const { code, stdout, stderr } = run(command, path);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(
+        /^locolens: .*column "[^"]+" of row group \d+ declares bytes \d+–\d+, past the \d+ bytes of data the file holds; the file is truncated or damaged \[corrupt-parquet\]\n$/
+      );
+    }
   });
 
   it('the default backend chooses silently: nothing on stderr (no GPU probe without GPU device files)', () => {

@@ -97,6 +97,9 @@ export async function readParquetFooter(source: IByteSource): Promise<IParquetFi
   return describeFooter(source, metadata);
 }
 
+/** More rows than any row group of a real file declares (2^40): a damaged footer. */
+const MAX_ROWS = 2 ** 40;
+
 function isMagic(bytes: Uint8Array): boolean {
   return bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31;
 }
@@ -123,8 +126,17 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
   const byName = new Map(columns.map(column => [column.name, column]));
   const rowGroups: IRowGroupInfo[] = [];
   let firstRow = 0;
+  // Declared sizes are checked against the file before anything is read or allocated: a damaged
+  // footer (or a file cut in its middle) must not send a decoder past the end.
+  const dataEnd = source.size - (metadata.metadata_length + 8);
   metadata.row_groups.forEach((group, index) => {
     const numRows = Number(group.num_rows);
+    if (!Number.isSafeInteger(numRows) || numRows < 0 || numRows > MAX_ROWS) {
+      throw new LocolensError(
+        'corrupt-parquet',
+        `${source.name}: row group ${index} declares ${String(group.num_rows)} rows; the footer is damaged`
+      );
+    }
     let compressed = 0;
     for (const chunk of group.columns) {
       const meta = chunk.meta_data;
@@ -133,6 +145,13 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
       }
       const column = byName.get(meta.path_in_schema.join('.'));
       const size = Number(meta.total_compressed_size);
+      const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+      if (!(size >= 0) || !(start >= 4) || start + size > dataEnd) {
+        throw new LocolensError(
+          'corrupt-parquet',
+          `${source.name}: column ${JSON.stringify(meta.path_in_schema.join('.'))} of row group ${index} declares bytes ${start}–${start + size}, past the ${dataEnd} bytes of data the file holds; the file is truncated or damaged`
+        );
+      }
       compressed += size;
       if (!column) {
         continue;

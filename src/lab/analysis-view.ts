@@ -18,13 +18,12 @@ import {
   type IAnalysisResult,
   type IGroupAnalysis
 } from '../core/analysis/result';
-import { describeError } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
 import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, populationFigure, romFigure } from '../plots/figures';
 import { readTheme } from '../plots/plot-theme';
 import { h } from './dom';
-import { exportPerCycleTable, exportPopulationTables, type IExportTarget } from './export-results';
+import { exportPerCycleTable, exportPopulationTables, showExport, type IExportTarget } from './export-results';
 import type { BrowserBackend, IAnalysisRequest, ILocolensDatasets, ILocolensPerformance } from './tokens';
 
 type Tab = 'patterns' | 'rom' | 'compare' | 'population' | 'correlation' | 'table';
@@ -603,17 +602,10 @@ export class AnalysisView extends Widget {
 
   private populationOf: { comparison: IAnalysisResult; result: IAnalysisResult; statistics: IPopulationStatistics } | null = null;
 
-  private async exportPopulation(format: 'parquet' | 'csv'): Promise<void> {
-    this.footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
-    try {
-      const written = await exportPopulationTables(await this.population(), this.request, format, this.exportTarget);
-      this.footer.replaceChildren(
-        h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, written.path), '. Read it in Python with:'),
-        h('pre', { class: 'locolens-code', 'data-locolens': 'export-snippet' }, written.snippet)
-      );
-    } catch (error) {
-      this.footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
-    }
+  private exportPopulation(format: 'parquet' | 'csv'): Promise<void> {
+    return showExport(this.footer, format, async () =>
+      exportPopulationTables(await this.population(), this.request, format, this.exportTarget)
+    );
   }
 
   /** Mean patterns of the other tasks (subject view) or of each subject (task view). */
@@ -723,17 +715,8 @@ export class AnalysisView extends Widget {
     );
   }
 
-  private async export(format: 'parquet' | 'csv'): Promise<void> {
-    this.footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
-    try {
-      const written = await exportPerCycleTable(this.group!, this.request, format, this.exportTarget);
-      this.footer.replaceChildren(
-        h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, written.path), '. Read it in Python with:'),
-        h('pre', { class: 'locolens-code', 'data-locolens': 'export-snippet' }, written.snippet)
-      );
-    } catch (error) {
-      this.footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
-    }
+  private export(format: 'parquet' | 'csv'): Promise<void> {
+    return showExport(this.footer, format, () => exportPerCycleTable(this.group!, this.request, format, this.exportTarget));
   }
 }
 

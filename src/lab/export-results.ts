@@ -3,7 +3,10 @@
  * mean/SD patterns (one row per feature and phase), as parquet or CSV through the Contents API.
  */
 import type { IGroupAnalysis } from '../core/analysis/result';
+import { reportColumns, type IFileReport } from '../core/analysis/file-report';
 import type { IPopulationStatistics } from '../core/analysis/population';
+import { describeError } from '../core/errors';
+import { h } from './dom';
 import {
   patternColumns,
   perCycleColumns,
@@ -35,6 +38,34 @@ export async function exportPerCycleTable(
     [`${base}.cycle-features.${format}`, 'features', perCycleColumns(group)],
     [`${base}.patterns.${format}`, 'patterns', patternColumns(group)]
   );
+}
+
+/** Write the whole-file report next to the dataset (`<file>.report.<format>`). */
+export function exportReportTable(
+  report: IFileReport,
+  path: string,
+  format: 'parquet' | 'csv',
+  target: IExportTarget
+): Promise<{ path: string; snippet: string }> {
+  return writeTables(target, format, [`${exportBase(path, ['report'])}.${format}`, 'report', reportColumns(report)]);
+}
+
+/** Run an export, showing in `footer` that it is writing, then where it saved and the pandas lines, or why it failed. */
+export async function showExport(
+  footer: HTMLElement,
+  format: 'parquet' | 'csv',
+  write: () => Promise<{ path: string; snippet: string }>
+): Promise<void> {
+  footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
+  try {
+    const written = await write();
+    footer.replaceChildren(
+      h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, written.path), '. Read it in Python with:'),
+      h('pre', { class: 'locolens-code', 'data-locolens': 'export-snippet' }, written.snippet)
+    );
+  } catch (error) {
+    footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
+  }
 }
 
 /** The path stem of tables exported next to a dataset: `<folder>/<file stem>.<label parts>`. */

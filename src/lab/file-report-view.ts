@@ -10,12 +10,12 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { isolatedFileReport, reportCells, reportColumns, type IFileReport, type IReportRow } from '../core/analysis/file-report';
+import { isolatedFileReport, reportCells, type IFileReport, type IReportRow } from '../core/analysis/file-report';
 import { progressFraction, type IAnalysisProgress } from '../core/analysis/result';
 import { describeError, errorCode } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { h } from './dom';
-import type { IExportTarget } from './export-results';
+import { exportReportTable, showExport, type IExportTarget } from './export-results';
 import type { ILocolensDatasets } from './tokens';
 
 type SortKey = 'subject' | 'task' | 'cycles' | 'validFraction' | 'missingSamples' | 'outliers' | 'seconds' | number;
@@ -250,22 +250,7 @@ export class FileReportView extends Widget {
     );
   }
 
-  private async export(format: 'parquet' | 'csv'): Promise<void> {
-    const report = this.report!;
-    const path = `${this.path.replace(/\.parquet$/i, '')}.report.${format}`;
-    this.footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
-    try {
-      await this.exportTarget.writeTable(path, reportColumns(report), format);
-      this.footer.replaceChildren(
-        h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, path), '. Read it in Python with:'),
-        h(
-          'pre',
-          { class: 'locolens-code' },
-          `import pandas as pd\nreport = pd.${format === 'parquet' ? 'read_parquet' : 'read_csv'}(${JSON.stringify(path)})`
-        )
-      );
-    } catch (error) {
-      this.footer.replaceChildren(h('p', { class: 'locolens-message-error', role: 'alert' }, `Export failed: ${describeError(error)}`));
-    }
+  private export(format: 'parquet' | 'csv'): Promise<void> {
+    return showExport(this.footer, format, () => exportReportTable(this.report!, this.path, format, this.exportTarget));
   }
 }

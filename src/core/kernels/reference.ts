@@ -34,6 +34,9 @@ export function emptyPerCycleFeatures(size: number): IPerCycleFeatures {
 /** The DFT bins the dominant frequency looks at: 1 … 74 (below Nyquist) of 150 samples. */
 export const FREQUENCY_BINS = 74;
 
+/** One cycle's deviations from its mean (missing samples: 0), reused from cycle to cycle. */
+const deviations = new Float64Array(PHASES);
+
 /** cos and sin of 2π k p / 150 for k = 1 … 74 (row k − 1), p = 0 … 149. */
 let twiddles: { cos: Float64Array; sin: Float64Array } | null = null;
 
@@ -80,7 +83,7 @@ export function cycleShape(x: ArrayLike<number>, base: number, ignore: boolean):
   let m2 = 0;
   let m3 = 0;
   let m4 = 0;
-  const e = new Float64Array(PHASES);
+  const e = deviations;
   for (let p = 0; p < PHASES; p++) {
     const v = x[base + p];
     const d = v === v ? v - mean : 0;

@@ -1042,6 +1042,25 @@ LEGACY_RENAMES = {  # standard name -> (legacy name, factor)
     "grf_vertical_ipsi_BW": ("vertical_grf_ipsi_BW", 1.0),
 }
 
+# Two datasets to compare (locolens compare, the comparison view), with known differences:
+# compare_b holds compare_a's level_walking and run cycles twice (each subject's under two new
+# subject IDs), so its pooled mean pattern and its SD with ddof 0 equal compare_a's except where
+# changed: knee_flexion_angle_ipsi_rad + 0.1 rad (mean difference and RMSE 0.1, r 1),
+# hip_flexion_angle_ipsi_rad x 1.2 (r 1); knee_flexion_moment_ipsi_Nm_kg dropped (a missing
+# variable), hip_flexion_angle_contra_rad renamed hip_flexion_angle_left_rad (a non-standard
+# name for a standard one); stair_ascent only in compare_a.
+COMPARE_SOURCE = dict(subjects=3, tasks=["level_walking", "run", "stair_ascent"], cycles=[4, 6],
+                      dtype="float32", row_group_size=1000, outliers=0, nan_runs=0, seed=11,
+                      variables=["hip_flexion_angle_ipsi_rad", "hip_flexion_angle_contra_rad",
+                                 "knee_flexion_angle_ipsi_rad",
+                                 "ankle_dorsiflexion_angle_ipsi_rad",
+                                 "knee_flexion_moment_ipsi_Nm_kg", "grf_vertical_ipsi_BW"])
+COMPARE_SHIFT = {"knee_flexion_angle_ipsi_rad": 0.1}
+COMPARE_SCALE = {"hip_flexion_angle_ipsi_rad": 1.2}
+COMPARE_DROP = ["knee_flexion_moment_ipsi_Nm_kg"]
+COMPARE_RENAME = {"hip_flexion_angle_contra_rad": "hip_flexion_angle_left_rad"}
+COMPARE_B_TASKS = ["level_walking", "run"]
+
 FIXTURE_DESCRIPTIONS = {
     "tiny_snappy.parquet": "3 subjects x 2 tasks x 4 cycles, float32, one row group, snappy",
     "tiny_zstd.parquet": "same data as tiny_snappy, zstd",
@@ -1061,6 +1080,11 @@ FIXTURE_DESCRIPTIONS = {
     "random_bytes.parquet": "4096 random bytes (not parquet)",
     "empty.parquet": "0 bytes",
     "truncated.parquet": "first 60 % of the bytes of tiny_snappy.parquet",
+    "compare_a.parquet": "3 subjects x level_walking, run, stair_ascent x 4-6 cycles, float32, "
+                         "row groups of 1000 rows: the reference of the comparison tests",
+    "compare_b.parquet": "compare_a's level_walking and run cycles twice (6 subjects), knee "
+                         "flexion + 0.1 rad, hip flexion x 1.2, knee moment dropped, "
+                         "hip_flexion_angle_contra_rad named hip_flexion_angle_left_rad",
 }
 
 
@@ -1125,6 +1149,40 @@ def _legacy_table() -> pa.Table:
     return pa.table(cols, names=names)
 
 
+def _comparison_tables() -> Tuple[pa.Table, pa.Table]:
+    """compare_a and compare_b (see COMPARE_SOURCE): float32, written by pyarrow."""
+    o = resolve_options(None, **COMPARE_SOURCE)
+    sink = pa.BufferOutputStream()
+    write_plan(sink, o, make_plan(o))
+    a = pq.read_table(pa.BufferReader(sink.getvalue()))
+    a = a.replace_schema_metadata(None)
+    subjects = np.array(a["subject"].to_pylist(), dtype=object)
+    tasks = np.array(a["task"].to_pylist(), dtype=object)
+    keep = np.isin(tasks, COMPARE_B_TASKS)
+    order = list(dict.fromkeys(subjects.tolist()))
+    parts = []
+    for copy in range(2):
+        for i, subject in enumerate(order):
+            part = a.filter(pa.array(keep & (subjects == subject)))
+            new_id = f"GT23_AB{copy * len(order) + i + 1:02d}"
+            part = part.set_column(part.schema.get_field_index("subject"), "subject",
+                                   pa.array([new_id] * part.num_rows, pa.string()))
+            parts.append(part)
+    b = pa.concat_tables([p.cast(parts[0].schema) for p in parts])
+    cols, names = [], []
+    for name in b.column_names:
+        col = b[name]
+        if name in COMPARE_DROP:
+            continue
+        if name in COMPARE_SHIFT:
+            col = pc.cast(pc.add(pc.cast(col, pa.float64()), COMPARE_SHIFT[name]), pa.float32())
+        if name in COMPARE_SCALE:
+            col = pc.cast(pc.multiply(pc.cast(col, pa.float64()), COMPARE_SCALE[name]), pa.float32())
+        cols.append(col)
+        names.append(COMPARE_RENAME.get(name, name))
+    return a, pa.table(cols, names=names)
+
+
 def write_fixtures(out_dir: str, *, force: bool = False, verbose: bool = True) -> Dict[str, Any]:
     """Write the test fixtures and manifest.json into ``out_dir``; returns the manifest."""
     os.makedirs(out_dir, exist_ok=True)
@@ -1140,6 +1198,16 @@ def write_fixtures(out_dir: str, *, force: bool = False, verbose: bool = True) -
     summaries.append(_write_table_if_changed(
         os.path.join(out_dir, "legacy_names.parquet"), _legacy_table(), params, t0,
         verbose, force, compression="snappy"))
+    # Two datasets with known differences, for the comparison.
+    t0 = time.perf_counter()
+    compare_a, compare_b = _comparison_tables()
+    for name, table in (("compare_a", compare_a), ("compare_b", compare_b)):
+        params = {"generator": GENERATOR_NAME, "version": GENERATOR_VERSION, "fixture": name,
+                  "source": source_hash(), "options": resolve_options(None, **COMPARE_SOURCE)}
+        params = json.loads(json.dumps(params, sort_keys=True))
+        summaries.append(_write_table_if_changed(
+            os.path.join(out_dir, f"{name}.parquet"), table, params, t0, verbose, force,
+            compression="snappy", row_group_size=1000))
     # No required columns.
     t0 = time.perf_counter()
     rng = np.random.default_rng(9)

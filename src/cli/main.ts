@@ -29,6 +29,7 @@ import { PerformanceMonitor, nodeSampler } from '../core/monitor/performance-mon
 import { formatAnalysis, formatProfile, formatReport, formatSummary } from './format-summary';
 import { isolatedFileReport } from '../core/analysis/file-report';
 import { COMPARE_HELP, COMPARE_USAGE, runCompare } from './compare';
+import { VALIDATE_HELP, VALIDATE_USAGE, runValidate } from './validate';
 
 const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers N]
        locolens analyze FILE [--subject S] [--task T] [--by task|subject-task] [--features a,b] [--backend reference|wasm|workers|webgpu|auto]
@@ -66,7 +67,9 @@ const USAGE = `usage: locolens inspect FILE [--json] [--scan-values] [--workers 
                  the selection must make one group (give --task, and --subject for one subject)
   --workers N    decode workers (default: the available cores)
 ${COMPARE_USAGE}
-${COMPARE_HELP}`;
+${VALIDATE_USAGE}
+${COMPARE_HELP}
+${VALIDATE_HELP}`;
 
 const EXIT = { ok: 0, failed: 1, usage: 2 };
 
@@ -284,6 +287,9 @@ function writeTables(result: IAnalysisResult, folder: string, file: string): voi
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'compare') {
     return runCompare(argv.slice(1));
+  }
+  if (argv[0] === 'validate') {
+    return runValidate(argv.slice(1));
   }
   let args: IArgs;
   try {

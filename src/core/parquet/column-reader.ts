@@ -117,6 +117,30 @@ export class ParquetColumnReader {
     }
   }
 
+  /**
+   * Decode `columns` of row group `rowGroup` as parquet-wasm's own table (every type kept, for
+   * rewriting the file); the caller frees it.
+   *
+   * @throws LocolensError `corrupt-parquet` when a page cannot be decoded.
+   */
+  async readRowGroupTable(
+    rowGroup: number,
+    columns: string[]
+  ): Promise<Awaited<ReturnType<WasmParquetFile['read']>>> {
+    const group = this.info.rowGroups[rowGroup];
+    if (!group) {
+      throw new LocolensError('bad-argument', `${this.source.name}: no row group ${rowGroup}`);
+    }
+    try {
+      setDecodeContext(this.source.name, rowGroup, columns);
+      return await this.file.read({ rowGroups: [rowGroup], columns, batchSize: Math.max(1, group.numRows) });
+    } catch (error) {
+      throw new LocolensError('corrupt-parquet', `${this.source.name}: row group ${rowGroup} cannot be decoded (${describe(error)})`);
+    } finally {
+      clearDecodeContext();
+    }
+  }
+
   /** Release the wasm-side file. */
   dispose(): void {
     this.file.free();

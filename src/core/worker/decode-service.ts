@@ -13,7 +13,7 @@ import type { WorkerPool } from '../pool/worker-pool';
 
 import { LocolensError, describeError, errorCode, type Envelope } from '../errors';
 import { sourceKey, type IByteSource, type SourceSpec } from '../io/byte-source';
-import { batchTransferables, type IColumnBatch } from '../parquet/column-data';
+import { batchTransferables, type ColumnData, type IColumnBatch } from '../parquet/column-data';
 import { ParquetColumnReader } from '../parquet/column-reader';
 import { parquetWasm } from '../parquet/parquet-wasm';
 import { readParquetFooter, type IParquetFileInfo } from '../parquet/footer';
@@ -28,6 +28,7 @@ import {
 import type { IChunkFiles, IStoredFolder } from '../store/chunk-files';
 import type { ICycleTensor, IKernelOptions, IPatternPartial, IPerCycleFeatures } from '../kernels/types';
 import { AnalysisJobs } from '../analysis/job';
+import { CleanWriters, type ICleanPlan } from '../validation/clean-writer';
 import { arrowIPC, type TableColumns } from '../io/arrow-tables';
 import type {
   IChunkResult,
@@ -108,6 +109,17 @@ export interface IDecodeService {
   jobFlush(job: string): Promise<Envelope<IFlushAnswer>>;
   /** Drop what this worker holds of a job. */
   jobRelease(job: string): Promise<Envelope<null>>;
+  /**
+   * The values of `columns` at some rows of a row group (local row numbers), widened to float64
+   * (strings are NaN): the samples a validation checks, or one variable's strides for drawing.
+   */
+  pickRows(spec: SourceSpec, rowGroup: number, columns: string[], rows: Int32Array): Promise<Envelope<Float64Array[]>>;
+  /** Start clean export `id` of a file on this worker (see ../validation/clean-writer.ts). */
+  cleanStart(id: string, spec: SourceSpec, plan: ICleanPlan): Promise<Envelope<null>>;
+  /** The next piece of clean export `id`'s parquet bytes (transferred), or null at its end. */
+  cleanNext(id: string): Promise<Envelope<Uint8Array | null>>;
+  /** Stop clean export `id`. */
+  cleanCancel(id: string): Promise<Envelope<null>>;
 }
 
 /** A chunk result's envelope with its buffers marked for transfer. */
@@ -178,6 +190,7 @@ export class DecodeService implements IDecodeService {
 
   private readonly files = new Map<string, Promise<IOpenFile>>();
   private readonly jobs: AnalysisJobs;
+  private readonly cleanWriters = new CleanWriters();
 
   async warm(): Promise<Envelope<null>> {
     return this.compute(async () => {
@@ -259,6 +272,32 @@ export class DecodeService implements IDecodeService {
   async jobRelease(job: string): Promise<Envelope<null>> {
     this.jobs.release(job);
     return { ok: true, value: null, io: { bytesRead: 0, requests: 0 } };
+  }
+
+  async pickRows(spec: SourceSpec, rowGroup: number, columns: string[], rows: Int32Array): Promise<Envelope<Float64Array[]>> {
+    const envelope = await this.call(spec, async file =>
+      (await this.reader(file)).consumeRowGroup(rowGroup, columns, batch => columns.map(name => pickColumnRows(batch.columns[name], rows)))
+    );
+    return envelope.ok ? transfer(envelope, envelope.value.map(values => values.buffer as ArrayBuffer)) : envelope;
+  }
+
+  cleanStart(id: string, spec: SourceSpec, plan: ICleanPlan): Promise<Envelope<null>> {
+    return this.call(spec, async file => {
+      await this.cleanWriters.start(id, await this.reader(file), plan);
+      return null;
+    });
+  }
+
+  async cleanNext(id: string): Promise<Envelope<Uint8Array | null>> {
+    const envelope = await this.compute(() => this.cleanWriters.next(id));
+    return envelope.ok && envelope.value ? transfer(envelope, [envelope.value.buffer as ArrayBuffer]) : envelope;
+  }
+
+  cleanCancel(id: string): Promise<Envelope<null>> {
+    return this.compute(async () => {
+      await this.cleanWriters.cancel(id);
+      return null;
+    });
   }
 
   footer(spec: SourceSpec): Promise<Envelope<IParquetFileInfo>> {
@@ -467,4 +506,17 @@ export class DecodeService implements IDecodeService {
       fatal
     };
   }
+}
+
+/** A column's values at some rows, as float64 (strings and missing values are NaN). */
+function pickColumnRows(column: ColumnData, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length).fill(NaN);
+  if (column.kind === 'codes') {
+    return out;
+  }
+  const values = column.values;
+  for (let i = 0; i < rows.length; i++) {
+    out[i] = values[rows[i]];
+  }
+  return out;
 }

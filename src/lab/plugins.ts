@@ -21,6 +21,7 @@ import { analysisDigest } from '../core/analysis/analysis-digest';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { AnalysisView } from './analysis-view';
 import { FileReportView } from './file-report-view';
+import { ComparisonView } from './comparison-view';
 import { DatasetBrowser } from './dataset-browser';
 import { DatasetDocument, DatasetWidgetFactory, MetadataOnlyModelFactory, type DatasetDocumentWidget } from './dataset-document';
 import { DatasetService } from './dataset-service';
@@ -36,6 +37,7 @@ export namespace CommandIDs {
   export const analyzeFile = 'locolens:analyze-file';
   export const openPerformance = 'locolens:open-performance';
   export const report = 'locolens:report';
+  export const compare = 'locolens:compare';
 }
 
 /** Plugin IDs (those with settings have their schema in schema/<name>.json). */
@@ -122,11 +124,15 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null
   ): void => {
-    const browser = new DatasetBrowser(datasets, {
-      openInMainArea: path => app.commands.execute('docmanager:open', { path, factory: DatasetDocument.FACTORY }),
-      analyze: openAnalysis(app),
-      report: path => void app.commands.execute(CommandIDs.report, { path })
-    });
+    const browser = new DatasetBrowser(
+      datasets,
+      {
+        openInMainArea: path => app.commands.execute('docmanager:open', { path, factory: DatasetDocument.FACTORY }),
+        analyze: openAnalysis(app),
+        report: path => void app.commands.execute(CommandIDs.report, { path })
+      },
+      paths => void app.commands.execute(CommandIDs.compare, { paths })
+    );
     app.shell.add(browser, 'left', { rank: 600 });
     restorer?.add(browser, browser.id);
     if (settingRegistry) {
@@ -157,6 +163,27 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.openBrowser, category: 'locolens' });
     palette?.addItem({ command: CommandIDs.refreshBrowser, category: 'locolens' });
+    app.commands.addCommand(CommandIDs.compare, {
+      label: args => (Array.isArray(args.paths) ? `Compare ${args.paths.length} Datasets` : 'Compare the Ticked Datasets'),
+      caption: 'A task across datasets: mean ± SD patterns, differences from the first, subjects, cycles and variable coverage',
+      icon: locolensIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { paths: { type: 'array', items: { type: 'string' } }, task: { type: 'string' } }
+        }
+      },
+      // Without paths: the files ticked in the dataset browser.
+      isEnabled: args => (Array.isArray(args.paths) ? args.paths.length : browser.checkedPaths.length) >= 2,
+      execute: args => {
+        const paths = Array.isArray(args.paths) ? args.paths.map(String) : browser.checkedPaths;
+        const view = new ComparisonView(datasets, { paths, task: args.task ? String(args.task) : undefined });
+        const widget = addToMainArea(app, view, 'locolens-compare');
+        void view.load();
+        return widget;
+      }
+    });
+    palette?.addItem({ command: CommandIDs.compare, category: 'locolens' });
   }
 };
 

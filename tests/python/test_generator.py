@@ -37,6 +37,7 @@ STANDARD_FIXTURES = ["tiny_snappy.parquet", "tiny_zstd.parquet", "tiny_gzip.parq
 BROKEN = ["random_bytes.parquet", "empty.parquet", "truncated.parquet"]
 ALL_FIXTURES = STANDARD_FIXTURES + ["bad_cycle_count.parquet", "legacy_names.parquet",
                                     "no_required_columns.parquet"] + BROKEN
+ALL_FIXTURES += ["compare_a.parquet", "compare_b.parquet"]
 
 
 @pytest.fixture(scope="module")
@@ -434,6 +435,39 @@ def test_one_cycle_and_many_cycles(fixtures):
     (_, a, b), = runs(t)
     assert (b - a) // POINTS >= 300
     assert len(t.column_names) - 7 <= 6
+
+
+def test_comparison_fixtures_hold_the_stated_differences(fixtures):
+    """compare_b: compare_a's level_walking and run cycles twice, knee + 0.1 rad, hip x 1.2,
+    knee moment dropped, hip_flexion_angle_contra_rad renamed hip_flexion_angle_left_rad."""
+    a = pq.read_table(fixtures / "compare_a.parquet")
+    b = pq.read_table(fixtures / "compare_b.parquet")
+    assert "knee_flexion_moment_ipsi_Nm_kg" in a.column_names
+    assert "knee_flexion_moment_ipsi_Nm_kg" not in b.column_names
+    assert "hip_flexion_angle_left_rad" in b.column_names
+    assert "hip_flexion_angle_contra_rad" not in b.column_names
+    assert sorted(set(b["task"].to_pylist())) == ["level_walking", "run"]
+    assert "stair_ascent" in set(a["task"].to_pylist())
+    a_subjects = list(dict.fromkeys(a["subject"].to_pylist()))
+    b_subjects = list(dict.fromkeys(b["subject"].to_pylist()))
+    assert len(b_subjects) == 2 * len(a_subjects)
+    tasks = np.array(a["task"].to_pylist(), dtype=object)
+    keep = np.isin(tasks, ["level_walking", "run"])
+    b_subject = np.array(b["subject"].to_pylist(), dtype=object)
+    a_subject = np.array(a["subject"].to_pylist(), dtype=object)
+    for copy in range(2):
+        for i, s in enumerate(a_subjects):
+            rows_a = keep & (a_subject == s)
+            rows_b = b_subject == b_subjects[copy * len(a_subjects) + i]
+            col = lambda t, n, m: t[n].to_numpy(zero_copy_only=False)[m].astype(np.float64)
+            assert np.allclose(col(b, "knee_flexion_angle_ipsi_rad", rows_b),
+                               col(a, "knee_flexion_angle_ipsi_rad", rows_a) + 0.1, atol=1e-6)
+            assert np.allclose(col(b, "hip_flexion_angle_ipsi_rad", rows_b),
+                               col(a, "hip_flexion_angle_ipsi_rad", rows_a) * 1.2, rtol=1e-6)
+            assert np.array_equal(col(b, "hip_flexion_angle_left_rad", rows_b),
+                                  col(a, "hip_flexion_angle_contra_rad", rows_a))
+            assert np.array_equal(col(b, "ankle_dorsiflexion_angle_ipsi_rad", rows_b),
+                                  col(a, "ankle_dorsiflexion_angle_ipsi_rad", rows_a))
 
 
 def test_manifest_matches_files(fixtures):

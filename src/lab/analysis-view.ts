@@ -22,8 +22,11 @@ import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
 import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, populationFigure, romFigure } from '../plots/figures';
 import { readTheme } from '../plots/plot-theme';
+import type { IFigureMeta } from '../plots/publication';
+import { variableAxisTitle } from '../core/dataset/variable-names';
 import { h } from './dom';
 import { exportPerCycleTable, exportPopulationTables, showExport, type IExportTarget } from './export-results';
+import { exportFigureButton, type IExportableFigure } from './figure-export';
 import type { BrowserBackend, IAnalysisRequest, ILocolensDatasets, ILocolensPerformance } from './tokens';
 
 type Tab = 'patterns' | 'rom' | 'compare' | 'population' | 'correlation' | 'table';
@@ -459,6 +462,9 @@ export class AnalysisView extends Widget {
       csv.addEventListener('click', () => void this.export('csv'));
       extra.push(parquet, csv);
     }
+    if (this.tab !== 'table') {
+      extra.push(exportFigureButton(this.footer, this.exportTarget, () => this.drawnFigure));
+    }
     this.controls.replaceChildren(
       tabs,
       this.tab === 'correlation' ? h('span') : h('label', { class: 'locolens-inline' }, 'Feature ', feature),
@@ -506,6 +512,7 @@ export class AnalysisView extends Widget {
 
   private async draw(): Promise<void> {
     const id = ++this.drawing;
+    this.drawnFigure = null;
     const group = this.group!;
     const theme = readTheme(this.node);
     this.table.replaceChildren();
@@ -575,6 +582,7 @@ export class AnalysisView extends Widget {
     if (id !== this.drawing || this.isDisposed) {
       return;
     }
+    this.drawnFigure = { figure, ...this.figureContext() };
     const renderStarted = performance.now();
     await this.plotly.react(this.plot, figure.data, figure.layout, { responsive: true, displaylogo: false });
     this.performance?.recordStage('render', performance.now() - renderStarted);
@@ -584,6 +592,27 @@ export class AnalysisView extends Widget {
     await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)));
     performance.measure?.('locolens:render', { start: drawStarted, end: performance.now() });
     this.plot.setAttribute('data-drawn', this.tab);
+  }
+
+  /** The figure drawn last, for "Export figure…" (null before the first). */
+  private drawnFigure: IExportableFigure | null = null;
+
+  /** What the drawn tab's figure shows (axis titles, the phase axis) and its file name's parts. */
+  private figureContext(): { meta: IFigureMeta; datasetPath: string; nameParts: Array<string | undefined> } {
+    const group = this.group!;
+    const variable = group.features[this.feature];
+    const meta: IFigureMeta =
+      this.tab === 'rom'
+        ? { xTitle: 'Subject', yTitle: variableAxisTitle(variable, 'ROM of') }
+        : this.tab === 'correlation'
+          ? { xTitle: '', yTitle: '' }
+          : { phaseAxis: true, variable };
+    const plot = this.tab === 'correlation' && this.phase !== null ? `correlation-phase${this.phase}` : this.tab;
+    return {
+      meta,
+      datasetPath: this.request.path,
+      nameParts: [group.task, this.request.subject, this.tab === 'correlation' ? undefined : variable, plot]
+    };
   }
 
   /** The task's population statistics (from the subject × task groups of the Compare tab). */

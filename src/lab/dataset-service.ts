@@ -373,11 +373,21 @@ export class DatasetService implements ILocolensDatasets {
   /** Write a table next to a dataset (parquet in a worker, or CSV) through the Contents API. */
   async writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void> {
     if (format === 'csv') {
-      await this.contents.save(path, { type: 'file', format: 'text', content: toCsv(columns) });
+      await this.writeFile(path, toCsv(columns));
       return;
     }
     const { value } = await this.workers().run(api => api.writeParquet(columns));
-    await this.contents.save(path, { type: 'file', format: 'base64', content: toBase64(value) });
+    await this.writeFile(path, value);
+  }
+
+  /** Write a file through the Contents API: text as text, bytes as base64. */
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    await this.contents.save(
+      path,
+      typeof content === 'string'
+        ? { type: 'file', format: 'text', content }
+        : { type: 'file', format: 'base64', content: toBase64(content) }
+    );
   }
 
   async listParquetFiles(folder: string, limit = 2000): Promise<IParquetFileEntry[]> {

@@ -16,10 +16,19 @@ import {
 } from '../core/analysis/result-tables';
 import type { IAnalysisRequest } from './tokens';
 
-/** Where exported tables go. */
+/** Where exported tables and figures go. */
 export interface IExportTarget {
   /** Write a table to `path` (server root relative) in the format. */
   writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void>;
+  /** Write a file to `path` (server root relative): text, or bytes. */
+  writeFile(path: string, content: string | Uint8Array): Promise<void>;
+}
+
+/** What an export wrote: the (first) path, the pandas lines that read its table(s), and every path written. */
+export interface IExportWritten {
+  path: string;
+  snippet: string;
+  paths?: string[];
 }
 
 /**
@@ -51,16 +60,19 @@ export function exportReportTable(
 }
 
 /** Run an export, showing in `footer` that it is writing, then where it saved and the pandas lines, or why it failed. */
-export async function showExport(
-  footer: HTMLElement,
-  format: 'parquet' | 'csv',
-  write: () => Promise<{ path: string; snippet: string }>
-): Promise<void> {
+export async function showExport(footer: HTMLElement, format: string, write: () => Promise<IExportWritten>): Promise<void> {
   footer.replaceChildren(h('p', { class: 'locolens-message', role: 'status' }, `Writing ${format}…`));
   try {
     const written = await write();
+    const paths = written.paths ?? [written.path];
     footer.replaceChildren(
-      h('p', { 'data-locolens': 'export-done' }, 'Saved ', h('code', {}, written.path), '. Read it in Python with:'),
+      h(
+        'p',
+        { 'data-locolens': 'export-done' },
+        'Saved ',
+        ...paths.flatMap((path, i) => [i ? ' and ' : '', h('code', { 'data-locolens': 'export-path' }, path)]),
+        paths.length > 1 ? '. Read the numbers behind it in Python with:' : '. Read it in Python with:'
+      ),
       h('pre', { class: 'locolens-code', 'data-locolens': 'export-snippet' }, written.snippet)
     );
   } catch (error) {
@@ -109,6 +121,24 @@ export async function exportPopulationTables(
     [`${base}.population.${format}`, 'population', populationSummaryColumns(population)],
     [`${base}.population-patterns.${format}`, 'patterns', populationPatternColumns(population)]
   );
+}
+
+/**
+ * Write a figure (`<file stem>.<parts>.<format>`) and the numbers behind it (the same name, `.csv`)
+ * next to the dataset.
+ */
+export async function exportFigureFiles(
+  target: IExportTarget,
+  datasetPath: string,
+  parts: Array<string | undefined>,
+  format: string,
+  content: string | Uint8Array,
+  table: TableColumns
+): Promise<IExportWritten> {
+  const base = exportBase(datasetPath, parts);
+  await target.writeFile(`${base}.${format}`, content);
+  const written = await writeTables(target, 'csv', [`${base}.csv`, 'figure_data', table]);
+  return { path: `${base}.${format}`, snippet: written.snippet, paths: [`${base}.${format}`, written.path] };
 }
 
 /** A table as CSV text (RFC 4180 quoting; NaN as an empty field). */

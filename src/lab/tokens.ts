@@ -96,6 +96,8 @@ export interface ILocolensDatasets {
    * Write a table to `path` (server root relative) as parquet (encoded in a worker) or CSV.
    */
   writeTable(path: string, columns: TableColumns, format: 'parquet' | 'csv'): Promise<void>;
+  /** Write a file to `path` (server root relative): text, or bytes (a PNG, a PDF). */
+  writeFile(path: string, content: string | Uint8Array): Promise<void>;
   /** The .parquet files below `folder` (recursively, hidden folders skipped), sorted by path. */
   listParquetFiles(folder: string, limit?: number): Promise<IParquetFileEntry[]>;
   /** Size and last modification of a file (throws `file-not-found` when absent). */

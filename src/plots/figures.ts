@@ -5,6 +5,7 @@ import type { Data, Layout } from 'plotly.js';
 
 import type { IPopulationStatistics } from '../core/analysis/population';
 import type { IGroupAnalysis } from '../core/analysis/result';
+import { unitLabel } from '../core/dataset/variable-names';
 import { PHASES } from '../core/kernels/types';
 
 /**
@@ -410,10 +411,9 @@ export function correlationFigure(
   return { data, layout };
 }
 
-/** The unit suffix of a standard variable name, for axis titles. */
+/** The unit of a variable from its name's suffix, for axis titles (`N·m/kg`; '' without one). */
 export function unitOf(name: string): string {
-  const match = /_(rad_s2|rad_s|deg_s|Nm_kg|W_kg|rad|deg|Nm|W|BW|N|m)$/.exec(name);
-  return match ? match[1].replace('_', '/') : '';
+  return unitLabel(name);
 }
 
 function withAlpha(color: string, alpha: number): string {

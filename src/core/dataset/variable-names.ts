@@ -110,6 +110,61 @@ export type ParsedVariableName = { ok: true; parts: IVariableParts } | { ok: fal
 
 const UNIT_TAILS = ['rad_s2', 'rad_s', 'deg_s', 'Nm_kg', 'W_kg', 'rad', 'deg', 'Nm', 'W', 'BW', 'N', 'm'];
 
+/** Each unit suffix as printed on an axis (`Nm_kg` → N·m/kg). */
+export const UNIT_LABELS: Record<string, string> = {
+  rad_s2: 'rad/s²',
+  rad_s: 'rad/s',
+  deg_s: 'deg/s',
+  Nm_kg: 'N·m/kg',
+  W_kg: 'W/kg',
+  rad: 'rad',
+  deg: 'deg',
+  Nm: 'N·m',
+  W: 'W',
+  BW: 'BW',
+  N: 'N',
+  m: 'm'
+};
+
+/** The unit suffix of a variable name (`rad_s` of `hip_flexion_velocity_ipsi_rad_s`), standard or not; null without one. */
+export function unitSuffix(name: string): string | null {
+  return UNIT_TAILS.find(unit => name.endsWith(`_${unit}`)) ?? null;
+}
+
+/** The unit of a variable as printed on an axis (`N·m/kg`), or '' when its name has no unit suffix. */
+export function unitLabel(name: string): string {
+  const unit = unitSuffix(name);
+  return unit ? UNIT_LABELS[unit] : '';
+}
+
+/**
+ * A variable's name in words for an axis title, without its unit: `knee_flexion_angle_ipsi_rad` →
+ * "Knee flexion angle, ipsi", `grf_vertical_ipsi_BW` → "Vertical GRF, ipsi". A non-standard name
+ * keeps its words (underscores become spaces, the unit suffix goes).
+ */
+export function variableLabel(name: string): string {
+  const parsed = parseVariableName(name);
+  let words: string;
+  if (parsed.ok) {
+    const { body, family, motion, measurement, side } = parsed.parts;
+    const what =
+      family === 'force' || family === 'pressure' ? `${motion} ${body === 'grf' ? 'GRF' : 'CoP'}` : `${body} ${motion} ${measurement}`;
+    words = side ? `${what}, ${side}` : what;
+  } else {
+    const unit = unitSuffix(name);
+    words = (unit ? name.slice(0, name.length - unit.length - 1) : name).replace(/_+/g, ' ').trim() || name;
+  }
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** An axis title for a variable: "Knee flexion angle, ipsi (rad)"; `prefix` goes before it ("ROM of knee …"). */
+export function variableAxisTitle(name: string, prefix = ''): string {
+  const label = variableLabel(name);
+  const unit = unitLabel(name);
+  const words = prefix ? `${prefix} ${label.charAt(0).toLowerCase()}${label.slice(1)}` : label;
+  return unit ? `${words} (${unit})` : words;
+}
+
 /**
  * Parse a name against the standard pattern.
  *
@@ -254,6 +309,5 @@ export function suggestStandardName(name: string): { name: string; needsConversi
   if (!parsed.ok || !PREFERRED_UNITS.has(parsed.parts.unit)) {
     return null;
   }
-  const unitOf = (text: string) => UNIT_TAILS.find(unit => text.endsWith(`_${unit}`));
-  return { name: candidate, needsConversion: unitOf(name) !== parsed.parts.unit };
+  return { name: candidate, needsConversion: unitSuffix(name) !== parsed.parts.unit };
 }

@@ -7,10 +7,15 @@ import { analyzeComparison, comparisonToJSON, type IDatasetComparison } from '..
 import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { describeError, errorCode } from '../core/errors';
 import { createNodePool } from '../core/pool/node-pool';
+import { TensorStore } from '../core/store/tensor-store';
+import { LOCOLENS_VERSION } from '../core/version';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { table } from './format-summary';
 
 export const COMPARE_USAGE = `       locolens compare A.parquet B.parquet [...] --task T [--features a,b] [--ddof 0|1] [--nan propagate|ignore]
-                             [--backend reference|wasm|workers|webgpu|auto] [--workers N] [--json]`;
+                             [--backend reference|wasm|workers|webgpu|auto] [--memory-budget MB] [--workers N] [--json]`;
 
 export const COMPARE_HELP = `  compare   a task across datasets: each dataset's mean +- SD pattern over all its cycles, the
             differences of each dataset's mean patterns from the first's (mean difference, RMSE,
@@ -25,6 +30,7 @@ interface ICompareArgs {
   nan: 'propagate' | 'ignore';
   backend: NonNullable<IAnalyzeOptions['backend']>;
   workers?: number;
+  memoryBudget?: number;
 }
 
 /** A wrong compare command line (exit 2 with the usage). */
@@ -75,6 +81,14 @@ export function parseCompareArgs(argv: string[]): ICompareArgs {
           throw new CompareUsageError(`--backend is one of reference, wasm, workers, webgpu, auto (not ${backend})`);
         }
         args.backend = backend as ICompareArgs['backend'];
+        break;
+      }
+      case '--memory-budget': {
+        const mb = Number(value(i++, arg));
+        if (!Number.isFinite(mb) || mb <= 0) {
+          throw new CompareUsageError('--memory-budget takes a number of megabytes (more than 0)');
+        }
+        args.memoryBudget = mb * 1024 * 1024;
         break;
       }
       case '--workers': {
@@ -186,7 +200,17 @@ export async function runCompare(argv: string[]): Promise<number> {
     throw error;
   }
   const pool = createNodePool(args.workers);
-  const options: IAnalyzeOptions = { backend: args.backend, ddof: args.ddof, nan: args.nan, phaseCorrelations: false, offload: true };
+  // Where a group larger than half the memory budget spills (made on the first write, removed
+  // at the end), as 'locolens analyze' does.
+  const scratchFolder = join(tmpdir(), `locolens-scratch-${process.pid}-${Date.now().toString(36)}`);
+  const options: IAnalyzeOptions = {
+    backend: args.backend,
+    ddof: args.ddof,
+    nan: args.nan,
+    phaseCorrelations: false,
+    offload: true,
+    memoryBudget: args.memoryBudget
+  };
   const summaries = new Map<string, ReturnType<typeof inspectDataset>>();
   const inspect = (path: string) => {
     if (!summaries.has(path)) {
@@ -201,7 +225,11 @@ export async function runCompare(argv: string[]): Promise<number> {
       {
         inspect,
         analyze: async (path, selection) =>
-          analyzeDataset(pool, { kind: 'file', path }, selection, { ...options, summary: await inspect(path) })
+          analyzeDataset(pool, { kind: 'file', path }, selection, {
+            ...options,
+            summary: await inspect(path),
+            scratch: { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(path) }
+          })
       },
       args.features
     );
@@ -213,5 +241,6 @@ export async function runCompare(argv: string[]): Promise<number> {
     return 1;
   } finally {
     pool.dispose();
+    rmSync(scratchFolder, { recursive: true, force: true });
   }
 }

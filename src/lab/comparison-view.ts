@@ -67,6 +67,7 @@ export class ComparisonView extends Widget {
   private controller: AbortController | null = null;
   private plotly: typeof import('plotly.js-dist-min').default | null = null;
   private drawing = 0;
+  private themeObserver: MutationObserver | null = null;
 
   /** The comparison shown (null until loaded). */
   get result(): IDatasetComparison | null {
@@ -160,7 +161,15 @@ export class ComparisonView extends Widget {
     }
   }
 
+  protected onAfterAttach(): void {
+    // A theme change (JupyterLab marks it on <body>) redraws with the new theme's colours.
+    this.themeObserver = new MutationObserver(() => this.refreshTheme());
+    this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light'] });
+  }
+
   protected onBeforeDetach(): void {
+    this.themeObserver?.disconnect();
+    this.themeObserver = null;
     this.purgePlots();
   }
 

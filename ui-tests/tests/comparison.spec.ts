@@ -125,6 +125,18 @@ test('compare two datasets ticked in the browser: known differences, numpy numbe
   const ranges = await sides.evaluateAll(nodes => nodes.map((plot: any) => plot.layout.yaxis.range));
   expect(ranges[0]).toEqual(ranges[1]);
 
+  // A theme change redraws with the theme's background (and back).
+  const background = () => page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim());
+  const paper = () => sides.first().evaluate((plot: any) => plot.layout.paper_bgcolor);
+  const light = await background();
+  expect(await paper()).toBe(light);
+  await page.theme.setDarkTheme();
+  const dark = await background();
+  expect(dark).not.toBe(light);
+  await expect.poll(paper).toBe(dark);
+  await page.theme.setLightTheme();
+  await expect.poll(paper).toBe(light);
+
   // Another task: analysed again, the counts follow.
   await view.locator('[data-locolens="compare-task"]').selectOption('run');
   await expect(view.locator('h2')).toHaveText('Comparison — run', { timeout: 90000 });

@@ -88,6 +88,14 @@ describe('locolens compare', () => {
     expect(stdout).toMatch(/^hip_flexion_angle_left_rad\s+missing\s+yes\s+hip_flexion_angle_contra_rad — in \S+compare_a\.parquet$/m);
   });
 
+  it('--memory-budget: groups streamed through a scratch store give the same numbers', () => {
+    const whole = run('compare', A, B, '--task', 'run', '--nan', 'ignore', '--json');
+    const streamed = run('compare', A, B, '--task', 'run', '--nan', 'ignore', '--json', '--memory-budget', '0.005');
+    expect(streamed.stderr).toBe('');
+    expect(streamed.code).toBe(0);
+    expect(JSON.parse(streamed.stdout)).toEqual(JSON.parse(whole.stdout));
+  });
+
   it('a task missing from a file: exit 1, one line naming the file, its tasks and the code', () => {
     const { code, stdout, stderr } = run('compare', A, B, '--task', 'stair_ascent');
     expect(code).toBe(1);

@@ -10,12 +10,13 @@ import { createNodePool } from '../core/pool/node-pool';
 import { TensorStore } from '../core/store/tensor-store';
 import { LOCOLENS_VERSION } from '../core/version';
 import { rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { table } from './format-summary';
 
 export const COMPARE_USAGE = `       locolens compare A.parquet B.parquet [...] --task T [--features a,b] [--ddof 0|1] [--nan propagate|ignore]
-                             [--backend reference|wasm|workers|webgpu|auto] [--memory-budget MB] [--workers N] [--json]`;
+                             [--backend reference|wasm|workers|webgpu|auto] [--memory-budget MB] [--cache-dir DIR] [--workers N] [--json]`;
 
 export const COMPARE_HELP = `  compare   a task across datasets: each dataset's mean +- SD pattern over all its cycles, the
             differences of each dataset's mean patterns from the first's (mean difference, RMSE,
@@ -31,6 +32,7 @@ interface ICompareArgs {
   backend: NonNullable<IAnalyzeOptions['backend']>;
   workers?: number;
   memoryBudget?: number;
+  cacheDir?: string;
 }
 
 /** A wrong compare command line (exit 2 with the usage). */
@@ -39,7 +41,13 @@ export class CompareUsageError extends Error {}
 /** Parse the arguments after `compare`. */
 export function parseCompareArgs(argv: string[]): ICompareArgs {
   const files: string[] = [];
-  const args: Omit<ICompareArgs, 'files' | 'task'> & { task?: string } = { json: false, ddof: 0, nan: 'propagate', backend: 'auto' };
+  const args: Omit<ICompareArgs, 'files' | 'task'> & { task?: string } = {
+    json: false,
+    ddof: 0,
+    nan: 'propagate',
+    backend: 'auto',
+    cacheDir: process.env.LOCOLENS_CACHE_DIR || undefined
+  };
   const value = (i: number, name: string) => {
     const next = argv[i + 1];
     if (next === undefined || next.startsWith('--')) {
@@ -91,6 +99,9 @@ export function parseCompareArgs(argv: string[]): ICompareArgs {
         args.memoryBudget = mb * 1024 * 1024;
         break;
       }
+      case '--cache-dir':
+        args.cacheDir = value(i++, arg);
+        break;
       case '--workers': {
         const n = Number(value(i++, arg));
         if (!Number.isInteger(n) || n < 1) {
@@ -224,12 +235,26 @@ export async function runCompare(argv: string[]): Promise<number> {
       args.task,
       {
         inspect,
-        analyze: async (path, selection) =>
-          analyzeDataset(pool, { kind: 'file', path }, selection, {
+        analyze: async (path, selection) => {
+          const summary = await inspect(path);
+          // With --cache-dir (or $LOCOLENS_CACHE_DIR) the decoded tensors are kept and reused, as
+          // 'locolens analyze' keeps them: named by the file's path, size, mtime and footer.
+          const info = args.cacheDir ? await stat(path) : null;
+          const store = info
+            ? {
+                store: new TensorStore(pool, resolve(args.cacheDir!), LOCOLENS_VERSION),
+                identity: JSON.stringify([resolve(path), info.size, info.mtimeMs, summary.footerHash ?? ''])
+              }
+            : undefined;
+          return analyzeDataset(pool, { kind: 'file', path }, selection, {
             ...options,
-            summary: await inspect(path),
-            scratch: { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(path) }
-          })
+            summary,
+            store,
+            scratch: store
+              ? undefined
+              : { store: new TensorStore(pool, scratchFolder, LOCOLENS_VERSION, Infinity), identity: resolve(path) }
+          });
+        }
       },
       args.features
     );

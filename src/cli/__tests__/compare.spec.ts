@@ -3,7 +3,8 @@
  * (test/expected_comparison.py), the readable table, and its errors.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { fixture } from '../../../test/fixtures';
@@ -93,7 +94,29 @@ describe('locolens compare', () => {
     const streamed = run('compare', A, B, '--task', 'run', '--nan', 'ignore', '--json', '--memory-budget', '0.005');
     expect(streamed.stderr).toBe('');
     expect(streamed.code).toBe(0);
-    expect(JSON.parse(streamed.stdout)).toEqual(JSON.parse(whole.stdout));
+    const [a, b] = [JSON.parse(whole.stdout), JSON.parse(streamed.stdout)];
+    expect(b.differences).toEqual(a.differences);
+    expect(b.datasets.map((d: { patterns: unknown }) => d.patterns)).toEqual(a.datasets.map((d: { patterns: unknown }) => d.patterns));
+  });
+
+  it('--cache-dir: the decoded tensors are kept, and the second run reads them with the same numbers', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'locolens-compare-cache-'));
+    try {
+      const first = run('compare', A, B, '--task', 'level_walking', '--json', '--cache-dir', folder);
+      expect(first.code).toBe(0);
+      expect(readdirSync(folder, { recursive: true }).length).toBeGreaterThan(0);
+      const second = run('compare', A, B, '--task', 'level_walking', '--json', '--cache-dir', folder);
+      expect(second.code).toBe(0);
+      const [before, after] = [JSON.parse(first.stdout), JSON.parse(second.stdout)];
+      expect(before.datasets.map((d: { analysis: { tensorSource: string } }) => d.analysis.tensorSource)).toEqual(['parquet', 'parquet']);
+      expect(after.datasets.map((d: { analysis: { tensorSource: string } }) => d.analysis.tensorSource)).toEqual(['store', 'store']);
+      expect(after.differences).toEqual(before.differences);
+      expect(after.datasets.map((d: { patterns: unknown }) => d.patterns)).toEqual(
+        before.datasets.map((d: { patterns: unknown }) => d.patterns)
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('a task missing from a file: exit 1, one line naming the file, its tasks and the code', () => {

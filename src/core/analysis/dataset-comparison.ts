@@ -54,6 +54,8 @@ export interface IDatasetPattern {
   std: Float64Array;
   /** Cycles with a value at each (feature, phase). */
   count: Float64Array;
+  /** How the analysis ran: its backend, where its cycles came from, whether it was a cached result. */
+  analysis: { backend: string; tensorSource: IAnalysisResult['tensorSource']; cached: boolean; totalMs: number };
 }
 
 /** The differences of one feature's mean pattern from the reference's, per other dataset. */
@@ -166,7 +168,8 @@ export function datasetPattern(dataset: IComparedDataset, task: string): IDatase
       .map(block => ({ subject: block.subject, rows: block.rows, reason: block.reason })),
     mean: patterns.mean,
     std: patterns.std,
-    count: patterns.count
+    count: patterns.count,
+    analysis: { backend: result.backend, tensorSource: result.tensorSource, cached: !!result.cached, totalMs: result.timings.totalMs }
   };
 }
 
@@ -319,6 +322,7 @@ export function comparisonToJSON(comparison: IDatasetComparison): unknown {
       subjectCount: pattern.subjects.length,
       cycles: pattern.cycles,
       skipped: pattern.skipped,
+      analysis: pattern.analysis,
       features: pattern.features,
       patterns: Object.fromEntries(
         pattern.features.map((name, f) => [

@@ -22,8 +22,7 @@ import { formatBytes } from '../core/format';
 import { PHASES } from '../core/kernels/types';
 import { MAX_CYCLE_LINES, comparisonFigure, correlationFigure, patternFigure, populationFigure, romFigure } from '../plots/figures';
 import { readTheme } from '../plots/plot-theme';
-import type { IFigureMeta } from '../plots/publication';
-import { variableAxisTitle } from '../core/dataset/variable-names';
+import { plotMeta, type IFigureMeta, type PlotKind } from '../plots/publication';
 import { h } from './dom';
 import { exportPerCycleTable, exportPopulationTables, showExport, type IExportTarget } from './export-results';
 import { exportFigureButton, type IExportableFigure } from './figure-export';
@@ -601,12 +600,7 @@ export class AnalysisView extends Widget {
   private figureContext(): { meta: IFigureMeta; datasetPath: string; nameParts: Array<string | undefined> } {
     const group = this.group!;
     const variable = group.features[this.feature];
-    const meta: IFigureMeta =
-      this.tab === 'rom'
-        ? { xTitle: 'Subject', yTitle: variableAxisTitle(variable, 'ROM of') }
-        : this.tab === 'correlation'
-          ? { xTitle: '', yTitle: '' }
-          : { phaseAxis: true, variable };
+    const meta = plotMeta(this.tab as PlotKind, variable);
     const plot = this.tab === 'correlation' && this.phase !== null ? `correlation-phase${this.phase}` : this.tab;
     return {
       meta,

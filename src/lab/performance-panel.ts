@@ -10,11 +10,13 @@
  * is not): the panel says so instead of guessing.
  */
 import { Widget } from '@lumino/widgets';
+import type { Data, Layout } from 'plotly.js';
 
 import type { IMonitorSample } from '../core/monitor/performance-monitor';
 import { formatBytes } from '../core/format';
 import { heapWarningText } from '../core/monitor/performance-monitor';
 import { h } from './dom';
+import { exportFigureButton } from './figure-export';
 import { locolensIcon } from './icons';
 import type { ICacheInfo, ILocolensDatasets, ILocolensPerformance } from './tokens';
 
@@ -79,6 +81,10 @@ export class PerformancePanel extends Widget {
   private lastDraw = 0;
   private plotly: typeof import('plotly.js-dist-min').default | null = null;
   private readonly stagePlot = h('div', { class: 'locolens-stage-plot', 'data-locolens': 'stage-plot' });
+  /** The stage plot's figure as drawn last (for "Export figure…"). */
+  private stageFigure: { data: Data[]; layout: Partial<Layout> } | null = null;
+  /** Where "Export figure…" says what it wrote. */
+  private readonly footer = h('div', { class: 'locolens-analysis-footer', 'data-locolens': 'perf-footer' });
 
   protected onAfterShow(): void {
     this.performance.setIdleSampling(true);
@@ -173,7 +179,14 @@ export class PerformancePanel extends Widget {
           : '–'
       ),
       exportButton,
-      pngButton
+      pngButton,
+      // No dataset here: the figure goes to the server root (locolens-profile.stages.<format>).
+      exportFigureButton(this.footer, this.datasets, () =>
+        this.stageFigure
+          ? { figure: this.stageFigure, meta: { xTitle: 'Time (ms)', yTitle: '' }, datasetPath: 'locolens-profile', nameParts: ['stages'] }
+          : null
+      ),
+      this.footer
     );
     void this.drawStages();
   }
@@ -188,27 +201,29 @@ export class PerformancePanel extends Widget {
     }
     const style = getComputedStyle(this.node);
     const color = style.getPropertyValue('--jp-ui-font-color1').trim() || '#333';
-    await this.plotly.react(
-      this.stagePlot,
-      [
+    const figure: { data: Data[]; layout: Partial<Layout> } = {
+      data: [
         {
           type: 'bar',
           orientation: 'h',
+          name: 'stage time (ms)',
           x: stages.map(stage => stage.ms),
           y: stages.map(stage => stage.name),
           hovertemplate: '%{y}: %{x:.0f} ms<extra></extra>'
         }
       ],
-      {
+      layout: {
         height: 40 + 24 * stages.length,
         margin: { l: 150, r: 10, t: 10, b: 30 },
         paper_bgcolor: 'rgba(0,0,0,0)',
         plot_bgcolor: 'rgba(0,0,0,0)',
         font: { color, size: 11 },
-        xaxis: { title: { text: 'ms' } }
-      },
-      { displayModeBar: false, responsive: true }
-    );
+        xaxis: { title: { text: 'ms' } },
+        showlegend: false
+      }
+    };
+    this.stageFigure = figure;
+    await this.plotly.react(this.stagePlot, figure.data, figure.layout, { displayModeBar: false, responsive: true });
     this.stagePlot.dataset.drawn = String(stages.length);
   }
 

@@ -26,6 +26,8 @@ import { correlationFigure, cycleScatterFigure, patternFigure, romFigure } from 
 import { readTheme } from '../plots/plot-theme';
 import { savedCorrelationFigure, savedPatternFigure, savedRomFigure } from '../plots/saved-figures';
 import { DatasetSummaryView } from '../lab/dataset-summary-view';
+import { exportFigureButton } from '../lab/figure-export';
+import { plotMeta, type PlotKind } from '../plots/publication';
 import { h, tableOf } from '../lab/dom';
 import type { ILocolensDatasets } from '../lab/tokens';
 import type { LiveAnalyses } from './live-analyses';
@@ -270,6 +272,32 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     if (cyclePlot) {
       parts.push(cyclePlot);
     }
+    // "Export figure…" of each plot: the figure as drawn, written next to the dataset.
+    let drawn: { data: Data[]; layout: Partial<Layout> } | null = null;
+    let drawnCycles: { data: Data[]; layout: Partial<Layout> } | null = null;
+    const footer = h('div', { class: 'locolens-analysis-footer', 'data-locolens': 'figure-footer' });
+    const exportable = (figure: { data: Data[]; layout: Partial<Layout> } | null, kind: PlotKind) => {
+      const variable = group.features[model.feature];
+      return figure
+        ? {
+            figure,
+            meta: plotMeta(kind, variable),
+            datasetPath: path,
+            nameParts: [group.task, spec.selection.subject ?? undefined, kind === 'correlation' ? undefined : variable, kind]
+          }
+        : null;
+    };
+    if (spec.view !== 'summary') {
+      const kind: PlotKind = spec.view === 'rom' ? 'rom' : spec.view === 'correlation' ? 'correlation' : 'patterns';
+      const buttons = [exportFigureButton(footer, this.datasets, () => exportable(drawn, kind))];
+      if (cyclePlot) {
+        const cycles = exportFigureButton(footer, this.datasets, () => exportable(drawnCycles, 'cycles'));
+        cycles.textContent = 'Export cycle plot…';
+        cycles.setAttribute('data-locolens', 'export-cycle-figure');
+        buttons.push(cycles);
+      }
+      parts.push(h('div', { class: 'locolens-output-actions' }, buttons), footer);
+    }
     this.node.replaceChildren(...parts);
     this.redraw = async (what = 'all') => {
       if (model.group !== group) {
@@ -279,11 +307,13 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
       if (select) {
         select.value = String(model.feature);
       }
-      await this.plot(plot, await figure());
+      drawn = await figure();
+      await this.plot(plot, drawn);
       if (cyclePlot) {
         // The cycle plot keeps plotly's own selection: a redraw would clear its box.
         if (what === 'all') {
-          await this.plot(cyclePlot, cycleScatterFigure(group, model.feature, theme, model.selection), 320);
+          drawnCycles = cycleScatterFigure(group, model.feature, theme, model.selection);
+          await this.plot(cyclePlot, drawnCycles, 320);
         }
         cyclePlot.setAttribute('data-selected', String(model.selection.length));
       }

@@ -164,6 +164,23 @@ export interface IFigureMeta {
 /** The phase axis's title. */
 export const PHASE_AXIS_TITLE = 'Gait cycle (%)';
 
+/** The plots of the extension, by what their axes show. */
+export type PlotKind = 'patterns' | 'compare' | 'population' | 'rom' | 'cycles' | 'correlation';
+
+/** What a plot of the extension shows on its axes, for its publication figure and its table. */
+export function plotMeta(kind: PlotKind, variable: string): IFigureMeta {
+  switch (kind) {
+    case 'rom':
+      return { xTitle: 'Subject', yTitle: variableAxisTitle(variable, 'ROM of') };
+    case 'cycles':
+      return { xTitle: variableAxisTitle(variable, 'ROM of'), yTitle: 'RMSE from the mean pattern' };
+    case 'correlation':
+      return { xTitle: '', yTitle: '' };
+    default:
+      return { phaseAxis: true, variable };
+  }
+}
+
 /** Colour-blind-safe (Okabe & Ito), black first; each series also gets its own dash. */
 export const JOURNAL_PALETTE = ['#000000', '#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9'];
 /** Black and grays, told apart by their dashes. */
@@ -255,6 +272,14 @@ export function publicationFigure(
         trace.showscale = true;
         trace.colorbar = { thickness: fs, outlinewidth: LINE_WIDTHS.axis, tickfont: { size: fs }, len: 1 };
       }
+      return trace as Data;
+    }
+    if (type === 'bar') {
+      const k = series++;
+      trace.marker = {
+        color: grayscale ? GRAYSCALE_PALETTE[(k + 3) % GRAYSCALE_PALETTE.length] : JOURNAL_PALETTE[(k + 1) % JOURNAL_PALETTE.length],
+        line: { color: '#000000', width: LINE_WIDTHS.background }
+      };
       return trace as Data;
     }
     if (type === 'box') {
@@ -435,8 +460,8 @@ export function figureTable(figure: { data: Data[]; layout: Partial<Layout> }, m
   const traces = figure.data as Trace[];
   const titleOf = (axis: unknown) =>
     String(((axis as Record<string, unknown> | undefined)?.title as { text?: string } | undefined)?.text ?? '');
-  const xName = meta.xTitle ?? (meta.phaseAxis ? PHASE_AXIS_TITLE : plainText(titleOf(figure.layout.xaxis)) || 'x');
-  const yName = meta.yTitle ?? (meta.variable ? variableAxisTitle(meta.variable) : plainText(titleOf(figure.layout.yaxis)) || 'y');
+  const xName = meta.xTitle || (meta.phaseAxis ? PHASE_AXIS_TITLE : plainText(titleOf(figure.layout.xaxis)) || 'x');
+  const yName = meta.yTitle || (meta.variable ? variableAxisTitle(meta.variable) : plainText(titleOf(figure.layout.yaxis)) || 'y');
   const lines = traces.every(trace => {
     const type = String(trace.type ?? 'scatter');
     return (type === 'scatter' || type === 'scattergl') && String(trace.mode ?? 'lines').includes('lines');

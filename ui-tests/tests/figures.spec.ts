@@ -208,3 +208,68 @@ test('export the ROM boxes: one CSV row per cycle', async ({ page }) => {
   expect(rows).toHaveLength(cycles + 1);
   expect(rows.slice(1).map(row => Number(row[3]))).toEqual(drawn);
 });
+
+test('export the compared tasks as PDF, the correlation as SVG and the gauges’ stage plot', async ({ page }) => {
+  await page.evaluate(async args => void (await (window as any).jupyterapp.commands.execute('locolens:analyze', args)), {
+    path: DEMO,
+    task: TASK,
+    subject: SUBJECT
+  });
+  const view = page.locator('.locolens-analysis');
+  await expect(view.locator('[data-drawn="patterns"]')).toBeVisible({ timeout: 90000 });
+  const variable = (await view.locator('[data-locolens="feature"] option:checked').textContent())!;
+  const features = await view.locator('[data-locolens="feature"] option').allTextContents();
+
+  // Compare: one line per task of the subject; the CSV has the phase and one column per task.
+  await view.locator('.locolens-tab[data-tab="compare"]').click();
+  await expect(view.locator('[data-drawn="compare"]')).toBeVisible({ timeout: 90000 });
+  const lines = await view
+    .locator('[data-locolens="plot"]')
+    .evaluate((plot: any) => plot.data.map((trace: any) => ({ name: trace.name as string, y: Array.from(trace.y as number[]) })));
+  expect(lines.length).toBeGreaterThan(1);
+  const [pdfPath, csvPath] = await exportFigure(page, { format: 'pdf', width: 174, height: 80, dpi: 300 });
+  expect(pdfPath).toBe(`${DEMO.replace('.parquet', '')}.${TASK}.${SUBJECT}.${variable}.compare.pdf`);
+  const pdf = readFileSync(join(DATA, pdfPath)).toString('latin1');
+  expect(pdf.startsWith('%PDF-')).toBe(true);
+  const box = /\/MediaBox \[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]/.exec(pdf)!;
+  expect(Number(box[3])).toBeCloseTo((174 / 25.4) * 72, 1);
+  expect(Number(box[4])).toBeCloseTo((80 / 25.4) * 72, 1);
+  const rows = parseCsv(readFileSync(join(DATA, csvPath), 'utf8'));
+  expect(rows[0]).toEqual(['Gait cycle (%)', ...lines.map(line => line.name)]);
+  for (const [k, line] of lines.entries()) {
+    expect(rows.slice(1).map(row => (row[k + 1] === '' ? NaN : Number(row[k + 1])))).toEqual(line.y);
+  }
+
+  // Correlation: an SVG with the variables' names; the CSV a row per cell.
+  await view.locator('.locolens-tab[data-tab="correlation"]').click();
+  await expect(view.locator('[data-drawn="correlation"]')).toBeVisible({ timeout: 60000 });
+  const [svgPath, cellsPath] = await exportFigure(page, { format: 'svg', width: 120, height: 120, dpi: 300 });
+  const svg = readFileSync(join(DATA, svgPath), 'utf8');
+  expect(svg).toMatch(/<svg[^>]* width="120mm"/);
+  expect(features.some(name => svg.includes(`>${name}<`))).toBe(true);
+  const cells = parseCsv(readFileSync(join(DATA, cellsPath), 'utf8'));
+  expect(cells[0]).toEqual(['trace', 'x', 'y', 'z']);
+  expect(cells).toHaveLength(features.length * features.length + 1);
+  const diagonal = cells.slice(1).filter(row => row[1] === row[2] && row[3] !== '');
+  expect(diagonal.length).toBeGreaterThan(0);
+  for (const row of diagonal) {
+    expect(Number(row[3])).toBeCloseTo(1, 6);
+  }
+
+  // The gauges' stage plot: no dataset, so the server root.
+  await page.evaluate(async () => void (await (window as any).jupyterapp.commands.execute('locolens:open-performance')));
+  const panel = page.locator('#locolens-performance');
+  await expect(panel.locator('[data-locolens="stage-plot"]')).toHaveAttribute('data-drawn', /\d+/);
+  const stages = Number(await panel.locator('[data-locolens="stage-plot"]').getAttribute('data-drawn'));
+  await panel.locator('[data-locolens="export-figure"]').click();
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.locator('[data-locolens="figure-format"]').selectOption('png');
+  await dialog.locator('[data-locolens="figure-width"]').fill('85');
+  await dialog.locator('[data-locolens="figure-height"]').fill('40');
+  await dialog.locator('[data-locolens="figure-dpi"]').fill('300');
+  await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
+  await expect(panel.locator('[data-locolens="export-done"]')).toContainText('locolens-profile.stages.png', { timeout: 60000 });
+  const png = readFileSync(join(DATA, 'locolens-profile.stages.png'));
+  expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1004, 472]);
+  expect(parseCsv(readFileSync(join(DATA, 'locolens-profile.stages.csv'), 'utf8'))).toHaveLength(stages + 1);
+});

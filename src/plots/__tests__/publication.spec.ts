@@ -2,7 +2,7 @@ import type { IGroupAnalysis } from '../../core/analysis/result';
 import { unitLabel, variableAxisTitle, variableLabel } from '../../core/dataset/variable-names';
 import { PHASES } from '../../core/kernels/types';
 import { toCsv } from '../../lab/export-results';
-import { comparisonFigure, PHASE_PERCENT, patternFigure, romFigure, type IPlotTheme } from '../figures';
+import { comparisonFigure, cycleScatterFigure, PHASE_PERCENT, patternFigure, romFigure, type IPlotTheme } from '../figures';
 import {
   checkPublicationOptions,
   DEFAULT_PUBLICATION_OPTIONS,
@@ -13,6 +13,7 @@ import {
   LINE_WIDTHS,
   pdfSafeSvg,
   physicalSvg,
+  plotMeta,
   publicationFigure,
   type IPublicationOptions
 } from '../publication';
@@ -221,6 +222,37 @@ describe('publicationFigure', () => {
     expect(place('right').legend).toMatchObject({ orientation: 'v', x: 1.02, xanchor: 'left' });
     expect(place('none').showlegend).toBe(false);
     expect(checkPublicationOptions({ ...OPTIONS, legend: 'left' as 'top' })).toMatch(/legend/);
+  });
+
+  it('draws the cycle plot with markers told apart by symbol, and the outlier cut as a black dotted line', () => {
+    const scatter = cycleScatterFigure(g, 0, THEME, [0]);
+    const styled = publicationFigure(scatter, OPTIONS, plotMeta('cycles', NAME));
+    const markers = (styled.data as Trace[]).map(trace => trace.marker);
+    expect(new Set(markers.map(marker => marker.symbol)).size).toBe(3);
+    expect((styled.data as Trace[]).every(trace => trace.type === 'scatter' && trace.selectedpoints === undefined)).toBe(true);
+    expect((styled.layout.shapes as Trace[])[0].line).toEqual({ color: '#000000', width: LINE_WIDTHS.axis, dash: 'dot' });
+    const layout = styled.layout as Record<string, any>;
+    expect(layout.xaxis.title.text).toBe('ROM of knee flexion angle, ipsi (rad)');
+    expect(layout.yaxis.title.text).toBe('RMSE from the mean pattern');
+    expect(layout.dragmode).toBe(false);
+  });
+
+  it('fills bars and outlines them in black', () => {
+    const bars = publicationFigure(
+      { data: [{ type: 'bar', orientation: 'h', x: [1, 2], y: ['a', 'b'] }], layout: {} },
+      { ...OPTIONS, style: 'journal-grayscale' },
+      { xTitle: 'Time (ms)' }
+    );
+    expect((bars.data[0] as Trace).marker.line).toEqual({ color: '#000000', width: LINE_WIDTHS.background });
+    expect(GRAYSCALE_PALETTE).toContain((bars.data[0] as Trace).marker.color);
+    expect((bars.layout as Record<string, any>).xaxis.title.text).toBe('Time (ms)');
+  });
+
+  it('names the axes of each kind of plot', () => {
+    expect(plotMeta('patterns', NAME)).toEqual({ phaseAxis: true, variable: NAME });
+    expect(plotMeta('population', NAME)).toEqual({ phaseAxis: true, variable: NAME });
+    expect(plotMeta('rom', NAME)).toEqual({ xTitle: 'Subject', yTitle: 'ROM of knee flexion angle, ipsi (rad)' });
+    expect(plotMeta('correlation', NAME)).toEqual({ xTitle: '', yTitle: '' });
   });
 
   it('keeps the title when asked, one point larger', () => {

@@ -65,7 +65,9 @@ class ParquetFileList extends Widget {
                 'aria-label': `Compare ${entry.path}`
               });
               check.checked = this.checked.includes(entry.path);
+              // The row's own click and keys (select, open) stay off the checkbox.
               check.addEventListener('click', event => event.stopPropagation());
+              check.addEventListener('keydown', event => event.stopPropagation());
               check.addEventListener('change', () => this.setChecked(entry.path, check.checked));
               const item = h(
                 'li',

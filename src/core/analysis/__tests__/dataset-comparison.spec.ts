@@ -14,7 +14,8 @@ import {
   compareDatasets,
   comparisonToJSON,
   datasetPattern,
-  patternDifference
+  patternDifference,
+  variableCoverage
 } from '../dataset-comparison';
 import { inspectDataset } from '../../dataset/inspect-dataset';
 import { errorCode } from '../../errors';
@@ -246,6 +247,36 @@ describe('errors and edges', () => {
         'run'
       )
     ).toThrow('other options');
+  });
+
+  it('coverage: legacy names get the standard name they likely mean, and whether its values need converting', () => {
+    const rows = variableCoverage([
+      ['knee_flexion_angle_ipsi_rad', 'hip_angle_s_r', 'grf_vertical_ipsi_BW'],
+      ['knee_flexion_angle_right_deg', 'hip_flexion_angle_ipsi_rad', 'grf_vertical_ipsi_BW']
+    ]);
+    expect(rows.map(row => row.variable)).toEqual([
+      'hip_angle_s_r',
+      'hip_flexion_angle_ipsi_rad',
+      'knee_flexion_angle_ipsi_rad',
+      'knee_flexion_angle_right_deg'
+    ]);
+    const row = (name: string) => rows.find(r => r.variable === name)!;
+    expect(row('hip_angle_s_r').suggestion).toEqual({
+      name: 'hip_flexion_angle_ipsi_rad',
+      needsConversion: true,
+      presentIn: [false, true]
+    });
+    expect(row('knee_flexion_angle_right_deg').suggestion).toEqual({
+      name: 'knee_flexion_angle_ipsi_rad',
+      needsConversion: true,
+      presentIn: [true, false]
+    });
+    expect(row('hip_flexion_angle_ipsi_rad')).toEqual({
+      variable: 'hip_flexion_angle_ipsi_rad',
+      present: [false, true],
+      standard: true,
+      suggestion: null
+    });
   });
 
   it('pattern differences: NaN policy, constant patterns, and tasks common to every file', () => {

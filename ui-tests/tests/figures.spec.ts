@@ -8,6 +8,8 @@ import { join } from 'node:path';
 
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 
+import { newNotebook, waitForApplication } from './notebooks';
+
 const DATA = process.env.JUPYTERLAB_GALATA_ROOT_DIR ?? join(__dirname, '..', '.galata-data');
 const DEMO = 'locolens_demo_phase.parquet';
 const TASK = 'level_walking';
@@ -18,10 +20,11 @@ test.use({ autoGoto: true });
 /** Fill the dialog and export; returns the paths the footer names. */
 async function exportFigure(
   page: IJupyterLabPageFixture,
-  options: { format: string; width: number; height: number; dpi: number; style?: string }
+  options: { format: string; width: number; height: number; dpi: number; style?: string },
+  view = page.locator('.locolens-analysis'),
+  button = 'export-figure'
 ): Promise<string[]> {
-  const view = page.locator('.locolens-analysis');
-  await view.locator('[data-locolens="export-figure"]').click();
+  await view.locator(`[data-locolens="${button}"]`).click();
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog.locator('.jp-Dialog-header')).toHaveText('Export figure');
   await dialog.locator('[data-locolens="figure-format"]').selectOption(options.format);
@@ -272,4 +275,29 @@ test('export the compared tasks as PDF, the correlation as SVG and the gauges’
   const png = readFileSync(join(DATA, 'locolens-profile.stages.png'));
   expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1004, 472]);
   expect(parseCsv(readFileSync(join(DATA, 'locolens-profile.stages.csv'), 'utf8'))).toHaveLength(stages + 1);
+});
+
+test.describe('in a notebook', () => {
+  test.use({ waitForApplication });
+
+  test('a live output exports its cycle plot next to the dataset', async ({ page, tmpPath }) => {
+    await newNotebook(page, `${tmpPath}/figures.ipynb`);
+    await page.notebook.setCell(0, 'code', `import locolens\na = locolens.analyze('../${DEMO}', task='${TASK}', subject='${SUBJECT}')`);
+    await page.notebook.runCell(0);
+    const output = page.locator('.locolens-output').first();
+    await expect(output.locator('[data-locolens="cycle-plot"][data-drawn]')).toBeVisible({ timeout: 90000 });
+    const variable = (await output.locator('[data-locolens="feature"] option:checked').textContent())!;
+    const points = await output
+      .locator('[data-locolens="cycle-plot"]')
+      .evaluate((plot: any) => plot.data.reduce((sum: number, trace: any) => sum + trace.x.length, 0));
+    const [svgPath, csvPath] = await exportFigure(page, { format: 'svg', width: 85, height: 70, dpi: 300 }, output, 'export-cycle-figure');
+    expect(svgPath).toBe(`${DEMO.replace('.parquet', '')}.${TASK}.${SUBJECT}.${variable}.cycles.svg`);
+    const svg = readFileSync(join(DATA, svgPath), 'utf8');
+    expect(svg).toContain('RMSE from the mean pattern');
+    expect(svg).toMatch(/<svg[^>]* height="70mm"/);
+    const rows = parseCsv(readFileSync(join(DATA, csvPath), 'utf8'));
+    expect(rows[0].slice(0, 2)).toEqual(['trace', 'label']);
+    expect(rows[0][2]).toMatch(/^ROM of /);
+    expect(rows).toHaveLength(points + 1);
+  });
 });

@@ -3,7 +3,7 @@ An independent implementation of LocoHub's validation rules (its ValidationConfi
 Validator and DatasetCleaner, as ../shared/docs/locomotion-data-standard.md §3 describes them), in
 pandas + numpy + PyYAML, the oracle of locolens' validator in the jest suite.
 
-    python test/expected_validation.py validate FILE RANGES [--exclude a,b]
+    python test/expected_validation.py validate FILE RANGES [--exclude a,b] [--set TASK,PHASE,VARIABLE,MIN,MAX]...
         -> JSON: phase_valid, stats, tasks, violations (as `locolens validate --json`)
     python test/expected_validation.py clean FILE RANGES CLEAN [--exclude a,b]
         -> JSON: the clean file read back with pyarrow against the rows LocoHub's cleaner keeps
@@ -148,16 +148,29 @@ def clean(df, ranges, ignore=()):
 def main():
     cmd, *args = sys.argv[1:]
     exclude = []
+    overrides = []
+    while "--set" in args:
+        # --set TASK,PHASE,VARIABLE,MIN,MAX: one range changed after reading (as the tuner edits it).
+        i = args.index("--set")
+        task, phase, variable, lo, hi = args[i + 1].split(",")
+        overrides.append((task, int(phase), variable, float(lo), float(hi)))
+        args = args[:i] + args[i + 2:]
     if "--exclude" in args:
         i = args.index("--exclude")
         exclude = [c for c in args[i + 1].split(",") if c]
         args = args[:i] + args[i + 2:]
+    def ranges_of(path):
+        ranges = load_ranges(path)
+        for task, phase, variable, lo, hi in overrides:
+            ranges[task][phase][variable] = {"min": lo, "max": hi}
+        return ranges
+
     if cmd == "validate":
         df = pd.read_parquet(args[0])
-        print(json.dumps(validate(df, load_ranges(args[1]), exclude)))
+        print(json.dumps(validate(df, ranges_of(args[1]), exclude)))
     elif cmd == "clean":
         df = pd.read_parquet(args[0])
-        expected = clean(df, load_ranges(args[1]), exclude)
+        expected = clean(df, ranges_of(args[1]), exclude)
         got = pd.read_parquet(args[2])
         # locolens keeps file order; LocoHub writes task by task: compare task by task.
         got_sorted = pd.concat([got[got["task"] == t] for t in sorted(got["task"].unique())]).reset_index(drop=True)

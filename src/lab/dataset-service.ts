@@ -29,6 +29,16 @@ import type { IPoolStats } from '../core/pool/worker-pool';
 import type { DecodePool } from '../core/worker/decode-service';
 import type { TableColumns } from '../core/worker/decode-service';
 import { toCsv } from './export-results';
+import type { IValidationRanges } from '../core/validation/ranges';
+import { readStrideSamples, type ITaskStrides } from '../core/validation/stride-samples';
+import {
+  cleanReportJSON,
+  validateFile,
+  writeCleanFile,
+  type ICleanSink,
+  type ICleanSummary,
+  type IFileValidation
+} from '../core/validation/validate-file';
 import { LOCOLENS_VERSION } from '../core/version';
 import { probeAdapter, registerGpuProvider } from '../core/kernels/webgpu/gpu-device';
 import type { BrowserBackend, IActivity, IBrowserAnalyzeOptions, ICacheInfo, ILocolensDatasets, IParquetFileEntry } from './tokens';
@@ -388,6 +398,98 @@ export class DatasetService implements ILocolensDatasets {
         ? { type: 'file', format: 'text', content }
         : { type: 'file', format: 'base64', content: toBase64(content) }
     );
+  }
+
+  async validate(
+    path: string,
+    ranges: IValidationRanges,
+    options: { ignore?: string[]; signal?: AbortSignal } = {}
+  ): Promise<IFileValidation> {
+    const summary = await this.inspect(path);
+    return validateFile(this.workers(), await this.specFor(path), summary, ranges, options);
+  }
+
+  async strideCurves(path: string, strides: ITaskStrides, variable: string, only: Int32Array, signal?: AbortSignal): Promise<Float64Array> {
+    const summary = await this.inspect(path);
+    const indices = Array.from({ length: 150 }, (_, i) => i);
+    const [values] = await readStrideSamples(
+      this.workers(),
+      await this.specFor(path),
+      summary,
+      [{ strides, variables: [variable], indices, only }],
+      signal
+    );
+    // [phase][stride] → [stride][phase]
+    const count = only.length;
+    const out = new Float64Array(count * 150);
+    for (let k = 0; k < 150; k++) {
+      for (let s = 0; s < count; s++) {
+        out[s * 150 + k] = values[k * count + s];
+      }
+    }
+    return out;
+  }
+
+  async writeCleanFile(
+    path: string,
+    validation: IFileValidation,
+    output: string,
+    options: { exclude?: string[]; rangesSource?: string; signal?: AbortSignal; onProgress?: (bytes: number) => void } = {}
+  ): Promise<ICleanSummary & { reportPath: string }> {
+    if (output === path) {
+      throw new LocolensError('bad-argument', `the clean file would overwrite ${path}`);
+    }
+    const summary = await this.inspect(path);
+    const kept = await writeCleanFile(this.workers(), await this.specFor(path), summary, validation, this.uploadSink(output), options);
+    const report: ICleanSummary = { ...kept, source: path, output, rangesSource: options.rangesSource ?? '' };
+    const reportPath = `${output.replace(/\.parquet$/i, '')}_report.json`;
+    await this.writeFile(reportPath, `${JSON.stringify(cleanReportJSON(report, validation.result), null, 2)}\n`);
+    return { ...report, reportPath };
+  }
+
+  async readText(path: string): Promise<string> {
+    let model: Contents.IModel;
+    try {
+      model = await this.contents.get(path, { content: true, format: 'text', type: 'file' });
+    } catch (error) {
+      throw new LocolensError('file-not-found', `${path}: cannot be read (${describeError(error)})`);
+    }
+    return String(model.content ?? '');
+  }
+
+  /**
+   * A file uploaded through the Contents API in chunks (jupyter_server's chunked save) under a
+   * temporary name (`<output>.uploading`: the server refuses hidden names by default), renamed to
+   * `output` when complete; removed on failure.
+   */
+  private uploadSink(output: string): ICleanSink {
+    const temporary = `${output}.uploading`;
+    let pending: Uint8Array | null = null;
+    let chunk = 0;
+    const upload = async (bytes: Uint8Array, last: boolean) => {
+      chunk++;
+      if (chunk === 1) {
+        // A chunked save appends to an existing file: start from none.
+        await this.contents.delete(temporary).catch(() => undefined);
+      }
+      await this.contents.save(temporary, { type: 'file', format: 'base64', content: toBase64(bytes), chunk: last ? -1 : chunk });
+    };
+    return {
+      write: async bytes => {
+        if (pending) {
+          await upload(pending, false);
+        }
+        pending = bytes;
+      },
+      close: async () => {
+        await upload(pending ?? new Uint8Array(0), true);
+        await this.contents.delete(output).catch(() => undefined);
+        await this.contents.rename(temporary, output);
+      },
+      abort: async () => {
+        await this.contents.delete(temporary).catch(() => undefined);
+      }
+    };
   }
 
   async listParquetFiles(folder: string, limit = 2000): Promise<IParquetFileEntry[]> {

@@ -22,6 +22,8 @@ export interface ISummaryActions {
   analyze?: (path: string, task: string, subject?: string) => void;
   /** Open the whole-file report (a row per subject × task). */
   report?: (path: string) => void;
+  /** Open the validation tuner (LocoHub ranges). */
+  validate?: (path: string) => void;
 }
 
 type Grouping = 'byJoint' | 'byMeasurement' | 'bySide' | 'byUnit';
@@ -110,7 +112,8 @@ export class DatasetSummaryView extends Widget {
         h('h2', { class: 'locolens-file-name', title: f.name }, f.name.split('/').pop() ?? f.name),
         h('span', { class: `locolens-status locolens-status-${summary.status}`, 'data-locolens': 'status' }, statusLabel(summary.status)),
         this.openButton(),
-        this.reportButton()
+        this.reportButton(),
+        this.validateButton()
       ),
       h(
         'dl',
@@ -215,6 +218,21 @@ export class DatasetSummaryView extends Widget {
       'Report'
     );
     button.addEventListener('click', () => report(path));
+    return button;
+  }
+
+  private validateButton(): HTMLElement | null {
+    const validate = this.actions.validate;
+    if (!validate) {
+      return null;
+    }
+    const path = this.path!;
+    const button = h(
+      'button',
+      { class: 'jp-mod-styled', 'data-locolens': 'open-validation', title: "Check every stride against LocoHub's validation ranges" },
+      'Validate'
+    );
+    button.addEventListener('click', () => validate(path));
     return button;
   }
 

@@ -21,6 +21,7 @@ import { analysisDigest } from '../core/analysis/analysis-digest';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { AnalysisView } from './analysis-view';
 import { FileReportView } from './file-report-view';
+import { ValidationView } from './validation-view';
 import { ComparisonView } from './comparison-view';
 import { DatasetBrowser } from './dataset-browser';
 import { DatasetDocument, DatasetWidgetFactory, MetadataOnlyModelFactory, type DatasetDocumentWidget } from './dataset-document';
@@ -38,6 +39,7 @@ export namespace CommandIDs {
   export const openPerformance = 'locolens:open-performance';
   export const report = 'locolens:report';
   export const compare = 'locolens:compare';
+  export const validate = 'locolens:validate';
 }
 
 /** Plugin IDs (those with settings have their schema in schema/<name>.json). */
@@ -129,7 +131,8 @@ export const browserPlugin: JupyterFrontEndPlugin<void> = {
       {
         openInMainArea: path => app.commands.execute('docmanager:open', { path, factory: DatasetDocument.FACTORY }),
         analyze: openAnalysis(app),
-        report: path => void app.commands.execute(CommandIDs.report, { path })
+        report: path => void app.commands.execute(CommandIDs.report, { path }),
+        validate: path => void app.commands.execute(CommandIDs.validate, { path })
       },
       paths => void app.commands.execute(CommandIDs.compare, { paths })
     );
@@ -235,6 +238,20 @@ export const analysisPlugin: JupyterFrontEndPlugin<void> = {
       execute: args => {
         const view = new FileReportView(datasets, String(args.path), datasets, openAnalysis(app));
         const widget = addToMainArea(app, view, 'locolens-report');
+        void view.load();
+        return widget;
+      }
+    });
+    app.commands.addCommand(CommandIDs.validate, {
+      label: args => (args.path ? `Validate ${String(args.path).split('/').pop()}` : 'Validate Against LocoHub Ranges'),
+      caption: "LocoHub's validation ranges: pass rates, the range tuner, ranges from the data, the clean file",
+      icon: locolensIcon,
+      describedBy: {
+        args: { type: 'object', properties: { path: { type: 'string' }, ranges: { type: 'string' } }, required: ['path'] }
+      },
+      execute: args => {
+        const view = new ValidationView(datasets, String(args.path), args.ranges ? String(args.ranges) : null);
+        const widget = addToMainArea(app, view, 'locolens-validation');
         void view.load();
         return widget;
       }
@@ -380,7 +397,11 @@ export const documentsPlugin: JupyterFrontEndPlugin<void> = {
         defaultFor: [DatasetDocument.FILE_TYPE],
         readOnly: true
       },
-      { analyze: openAnalysis(app), report: path => void app.commands.execute(CommandIDs.report, { path }) }
+      {
+        analyze: openAnalysis(app),
+        report: path => void app.commands.execute(CommandIDs.report, { path }),
+        validate: path => void app.commands.execute(CommandIDs.validate, { path })
+      }
     );
     app.docRegistry.addWidgetFactory(factory);
     const tracker = new WidgetTracker<DatasetDocumentWidget>({ namespace: 'locolens-dataset' });

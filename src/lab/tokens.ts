@@ -12,6 +12,9 @@ import type { ISelection } from '../core/kernels/cycle-tensor';
 import type { IKernelOptions } from '../core/kernels/types';
 import type { TableColumns } from '../core/worker/decode-service';
 import type { IPoolStats } from '../core/pool/worker-pool';
+import type { IValidationRanges } from '../core/validation/ranges';
+import type { ICleanSummary, IFileValidation } from '../core/validation/validate-file';
+import type { ITaskStrides } from '../core/validation/stride-samples';
 
 /** Kernel backends offered in the browser (all off the page's thread, or on the GPU). */
 export type BrowserBackend = 'auto' | 'workers' | 'webgpu';
@@ -104,6 +107,26 @@ export interface ILocolensDatasets {
   stat(path: string): Promise<{ path: string; size: number; lastModified: string }>;
   /** Empty the browser caches: results, summaries and decoded tensors. */
   clearCache(): Promise<void>;
+  /**
+   * Validate a file against LocoHub ranges on the worker pool (only the checked samples are read
+   * out of each decoded row group); the result keeps the samples for live re-checks.
+   */
+  validate(path: string, ranges: IValidationRanges, options?: { ignore?: string[]; signal?: AbortSignal }): Promise<IFileValidation>;
+  /** Every sample (`[stride][150]`, float64) of one variable for some strides of a task, for drawing. */
+  strideCurves(path: string, strides: ITaskStrides, variable: string, only: Int32Array, signal?: AbortSignal): Promise<Float64Array>;
+  /**
+   * Write a validated file's clean file (failing strides removed, `exclude` columns dropped) to
+   * `output` on the server: streamed from one worker, uploaded in chunks under a temporary name and
+   * renamed when complete; an existing file at `output` is replaced. Its report goes beside it.
+   */
+  writeCleanFile(
+    path: string,
+    validation: IFileValidation,
+    output: string,
+    options?: { exclude?: string[]; rangesSource?: string; signal?: AbortSignal; onProgress?: (bytes: number) => void }
+  ): Promise<ICleanSummary & { reportPath: string }>;
+  /** A text file's content (e.g. a ranges YAML). */
+  readText(path: string): Promise<string>;
   /** Statistics of the decode worker pool. */
   readonly poolStats: IPoolStats;
   /** Emitted when the pool size setting changes. */

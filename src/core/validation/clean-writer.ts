@@ -1,7 +1,7 @@
 /**
  * The worker's end of a clean export: a parquet file written with the rows a plan keeps, row
  * group by row group (decode one, slice the kept row ranges, hand them to parquet-wasm's streaming
- * writer), pulled by the coordinator in pieces of a few MB. Memory stays at about one decoded row
+ * writer, with the source's codec), pulled by the coordinator in pieces of a few MB. Memory stays at about one decoded row
  * group plus one encoded one, whatever the file's size.
  */
 import { LocolensError } from '../errors';
@@ -20,6 +20,21 @@ export interface ICleanPlan {
   rowGroups: ICleanRowGroup[];
   /** The written file's row-group size (rows). */
   rowGroupRows: number;
+  /** The source's codec (parquet's name, e.g. SNAPPY, ZSTD); snappy, as LocoHub's cleaner, when unknown. */
+  compression?: string;
+}
+
+/** The parquet-wasm codec of a codec name. */
+function codecOf(wasm: Awaited<ReturnType<typeof parquetWasm>>, name: string | undefined): number {
+  const codecs: Record<string, number> = {
+    UNCOMPRESSED: wasm.Compression.UNCOMPRESSED,
+    SNAPPY: wasm.Compression.SNAPPY,
+    GZIP: wasm.Compression.GZIP,
+    BROTLI: wasm.Compression.BROTLI,
+    ZSTD: wasm.Compression.ZSTD,
+    LZ4_RAW: wasm.Compression.LZ4_RAW
+  };
+  return codecs[(name ?? '').toUpperCase()] ?? wasm.Compression.SNAPPY;
 }
 
 /** Pieces handed to the coordinator are at least this large (except the last). */
@@ -72,7 +87,7 @@ export class CleanWriters {
       }
     });
     const properties = new wasm.WriterPropertiesBuilder()
-      .setCompression(wasm.Compression.SNAPPY)
+      .setCompression(codecOf(wasm, plan.compression))
       .setMaxRowGroupSize(Math.max(1, plan.rowGroupRows))
       .setCreatedBy('locolens clean export (parquet-wasm)')
       .build();

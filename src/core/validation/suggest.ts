@@ -12,6 +12,9 @@ import { quantileSorted } from '../kernels/reference';
 import type { IRange, ITaskRanges } from './ranges';
 import type { ITaskSamples } from './validator';
 
+/** The phases LocoHub's current default ranges check (older files: 0, 25, 50, 75). */
+export const DEFAULT_PHASES = [0, 15, 25, 50, 65, 75];
+
 export const SUGGEST_METHODS = ['percentile_95', 'mean_3std', 'iqr_expansion', 'percentile_90', 'conservative'] as const;
 export type SuggestMethod = (typeof SUGGEST_METHODS)[number];
 

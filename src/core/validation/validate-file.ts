@@ -134,6 +134,34 @@ export async function validateFile(
   return { result: summarizeValidation(tasks, badTasks), samples, strides, badTasks };
 }
 
+/**
+ * Check one task again after its ranges changed (the tuner's edit): only that task's samples are
+ * compared again; the file's figures are summed anew. Updates and returns `validation.result`.
+ */
+export function recheckTask(validation: IFileValidation, ranges: IValidationRanges, task: string): IValidationResult {
+  const tasks = validation.result.tasks.map(result => {
+    const sample = validation.samples.find(candidate => candidate.task === task);
+    return result.task === task && sample ? validateTask(sample, ranges.tasks.get(task)!) : result;
+  });
+  validation.result = summarizeValidation(tasks, validation.badTasks);
+  return validation.result;
+}
+
+/** Ranges with every detected feature at `phases` for every task, unbounded: what suggesting for a file without ranges reads. */
+export function unboundedRanges(summary: IDatasetSummary, phases: number[]): IValidationRanges {
+  const variables = detectedFeatures(summary).sort();
+  const tasks = new Map(
+    summary.tasks.map(task => [
+      task.task,
+      {
+        metadata: {},
+        phases: new Map(phases.map(phase => [phase, new Map(variables.map(variable => [variable, { min: null, max: null }]))]))
+      }
+    ])
+  );
+  return { header: {}, tasks, warnings: [] };
+}
+
 /** Excluded columns must exist (LocoHub's cleaner refuses unknown ones). */
 export function checkExcludedColumns(summary: IDatasetSummary, exclude: string[]): void {
   const known = new Set(summary.columns.map(column => column.name));
@@ -261,7 +289,7 @@ export function cleanPlan(
   const keptRows = merged.reduce((sum, [, rows]) => sum + rows, 0);
   const largest = Math.max(1, ...summary.file.rowGroupRows);
   return {
-    plan: { columns, rowGroups, rowGroupRows: largest },
+    plan: { columns, rowGroups, rowGroupRows: largest, compression: summary.file.compression[0] },
     summary: { keptRows, keptStrides, removedStrides, droppedRemainderRows, tasks }
   };
 }

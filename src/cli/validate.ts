@@ -12,7 +12,7 @@ import { createNodePool } from '../core/pool/node-pool';
 import type { DecodePool } from '../core/worker/decode-service';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatValidationRanges, parseValidationRanges, type IValidationRanges } from '../core/validation/ranges';
-import { SUGGEST_METHODS, isSuggestMethod, suggestTaskRanges, type SuggestMethod } from '../core/validation/suggest';
+import { DEFAULT_PHASES, SUGGEST_METHODS, isSuggestMethod, suggestTaskRanges, type SuggestMethod } from '../core/validation/suggest';
 import { labelText, validationToJSON, type IValidationResult } from '../core/validation/validator';
 import {
   cleanFilePath,
@@ -39,9 +39,6 @@ export const VALIDATE_HELP = `  validate  LocoHub's dataset validation against a
   --suggest M         validate: ranges from the data (${SUGGEST_METHODS.join(', ')}) for the
                       ranges' tasks, phases and variables, or every task at --phases with every feature
   --write-ranges F    validate: where the suggested ranges go (default: stdout)`;
-
-/** The phases LocoHub's current default ranges check. */
-export const DEFAULT_PHASES = [0, 15, 25, 50, 65, 75];
 
 interface IValidateArgs {
   file: string;

@@ -123,10 +123,7 @@ export class ParquetColumnReader {
    *
    * @throws LocolensError `corrupt-parquet` when a page cannot be decoded.
    */
-  async readRowGroupTable(
-    rowGroup: number,
-    columns: string[]
-  ): Promise<Awaited<ReturnType<WasmParquetFile['read']>>> {
+  async readRowGroupTable(rowGroup: number, columns: string[]): Promise<Awaited<ReturnType<WasmParquetFile['read']>>> {
     const group = this.info.rowGroups[rowGroup];
     if (!group) {
       throw new LocolensError('bad-argument', `${this.source.name}: no row group ${rowGroup}`);

@@ -278,7 +278,12 @@ export class DecodeService implements IDecodeService {
     const envelope = await this.call(spec, async file =>
       (await this.reader(file)).consumeRowGroup(rowGroup, columns, batch => columns.map(name => pickColumnRows(batch.columns[name], rows)))
     );
-    return envelope.ok ? transfer(envelope, envelope.value.map(values => values.buffer as ArrayBuffer)) : envelope;
+    return envelope.ok
+      ? transfer(
+          envelope,
+          envelope.value.map(values => values.buffer as ArrayBuffer)
+        )
+      : envelope;
   }
 
   cleanStart(id: string, spec: SourceSpec, plan: ICleanPlan): Promise<Envelope<null>> {

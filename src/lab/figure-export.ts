@@ -189,8 +189,8 @@ export async function renderPublicationFigure(
   }
   const raw = await Plotly.toImage(source, {
     format: 'svg',
-    width: size.widthPt,
-    height: size.heightPt,
+    width: size.layoutWidth,
+    height: size.layoutHeight,
     scale: 1,
     imageDataOnly: true
   } as Parameters<typeof Plotly.toImage>[1]);

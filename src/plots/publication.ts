@@ -5,9 +5,11 @@
  *
  * #### Notes
  * Pure and headless: no DOM, no plotly import (the lab's figure export renders the result with
- * `Plotly.toImage`, and makes a PDF from the SVG). A layout unit is one point (1/72 in), so font
- * sizes and line widths given in points are what the journal gets, an SVG's user units are points,
- * and a PNG is drawn at `scale = DPI / 72` (pixels = inches × DPI).
+ * `Plotly.toImage`, and makes a PDF from the SVG). A layout unit is half a point
+ * (`LAYOUT_UNITS_PER_POINT`): font sizes and line widths asked in points are what the journal
+ * gets, plotly's fixed minimums (a legend row is at least 19 units, a legend symbol 30) are half
+ * as large on paper, the SVG's viewBox is the layout and its width and height are in mm, and a PNG
+ * is drawn at `scale = DPI / 144` (pixels = inches × DPI).
  */
 import type { Data, Layout } from 'plotly.js';
 
@@ -69,6 +71,8 @@ export const DEFAULT_PUBLICATION_OPTIONS: IPublicationOptions = {
 
 export const MM_PER_INCH = 25.4;
 export const POINTS_PER_INCH = 72;
+/** Layout units (plotly's "px") per point: 2, so that plotly's fixed minimums stay small on paper. */
+export const LAYOUT_UNITS_PER_POINT = 2;
 /** The largest PNG side a browser's canvas draws reliably. */
 export const MAX_PIXELS_PER_SIDE = 16000;
 
@@ -78,13 +82,16 @@ export interface IFigureSize {
   heightIn: number;
   widthMm: number;
   heightMm: number;
-  /** Points (1/72 in): the layout's units, an SVG's user units and a PDF page's size. */
+  /** Points (1/72 in): a PDF page's size. */
   widthPt: number;
   heightPt: number;
+  /** The layout's width and height (points × LAYOUT_UNITS_PER_POINT): an SVG's viewBox. */
+  layoutWidth: number;
+  layoutHeight: number;
   /** PNG pixels: inches × DPI, rounded. */
   widthPx: number;
   heightPx: number;
-  /** plotly's image scale for the PNG: DPI / 72 (layout units are points). */
+  /** plotly's image scale for the PNG: DPI / (72 × LAYOUT_UNITS_PER_POINT). */
   scale: number;
   /**
    * The layout size handed to `Plotly.toImage` for the PNG: half a pixel over the points, so that
@@ -103,7 +110,7 @@ export function figureSize(options: IPublicationOptions): IFigureSize {
   }
   const widthPx = Math.round(widthIn * options.dpi);
   const heightPx = Math.round(heightIn * options.dpi);
-  const scale = options.dpi / POINTS_PER_INCH;
+  const scale = options.dpi / (POINTS_PER_INCH * LAYOUT_UNITS_PER_POINT);
   return {
     widthIn,
     heightIn,
@@ -111,6 +118,8 @@ export function figureSize(options: IPublicationOptions): IFigureSize {
     heightMm: heightIn * MM_PER_INCH,
     widthPt: widthIn * POINTS_PER_INCH,
     heightPt: heightIn * POINTS_PER_INCH,
+    layoutWidth: widthIn * POINTS_PER_INCH * LAYOUT_UNITS_PER_POINT,
+    layoutHeight: heightIn * POINTS_PER_INCH * LAYOUT_UNITS_PER_POINT,
     widthPx,
     heightPx,
     scale,
@@ -231,8 +240,8 @@ function highlightStyle(name: string, grayscale: boolean): { color: string; dash
  * axes with outside ticks and no grid, lines in a colour-blind-safe palette (or black and grays)
  * each with its own dash, the individual cycles thin and light, the mean thick and black, the SD
  * band a light gray, the phase axis "Gait cycle (%)" over 0–100 %, the y axis titled from the
- * variable's name with its unit. WebGL traces become SVG ones (vector in an SVG or PDF). The
- * layout's width and height are the figure's size in points.
+ * variable's name with its unit. WebGL traces become SVG ones (vector in an SVG or PDF). Sizes
+ * are in layout units (`LAYOUT_UNITS_PER_POINT` to a point): the layout is the figure's size.
  */
 export function publicationFigure(
   figure: { data: Data[]; layout: Partial<Layout> },
@@ -242,7 +251,16 @@ export function publicationFigure(
   const size = figureSize(options);
   const grayscale = options.style === 'journal-grayscale';
   const palette = grayscale ? GRAYSCALE_PALETTE : JOURNAL_PALETTE;
-  const fs = options.fontSize;
+  const u = LAYOUT_UNITS_PER_POINT;
+  // Sizes in layout units: the font, and each line width.
+  const fs = options.fontSize * u;
+  const lw = {
+    axis: LINE_WIDTHS.axis * u,
+    series: LINE_WIDTHS.series * u,
+    emphasis: LINE_WIDTHS.emphasis * u,
+    background: LINE_WIDTHS.background * u,
+    highlight: LINE_WIDTHS.highlight * u
+  };
   let series = 0;
   const data = (figure.data as Trace[]).map(source => {
     const trace: Trace = { ...source };
@@ -270,7 +288,7 @@ export function publicationFigure(
       if (correlation) {
         trace.reversescale = !grayscale;
         trace.showscale = true;
-        trace.colorbar = { thickness: fs, outlinewidth: LINE_WIDTHS.axis, tickfont: { size: fs }, len: 1 };
+        trace.colorbar = { thickness: fs, outlinewidth: lw.axis, tickfont: { size: fs }, len: 1 };
       }
       return trace as Data;
     }
@@ -278,13 +296,13 @@ export function publicationFigure(
       const k = series++;
       trace.marker = {
         color: grayscale ? GRAYSCALE_PALETTE[(k + 3) % GRAYSCALE_PALETTE.length] : JOURNAL_PALETTE[(k + 1) % JOURNAL_PALETTE.length],
-        line: { color: '#000000', width: LINE_WIDTHS.background }
+        line: { color: '#000000', width: lw.background }
       };
       return trace as Data;
     }
     if (type === 'box') {
       const k = series++;
-      trace.line = { color: grayscale ? '#000000' : palette[k % palette.length], width: LINE_WIDTHS.highlight };
+      trace.line = { color: grayscale ? '#000000' : palette[k % palette.length], width: lw.highlight };
       trace.fillcolor = 'rgba(0,0,0,0)';
       trace.marker = { color: grayscale ? '#666666' : palette[k % palette.length], size: Math.max(1.5, fs / 4), symbol: MARKER_SYMBOLS[0] };
       return trace as Data;
@@ -312,22 +330,22 @@ export function publicationFigure(
         trace.fillcolor = 'rgba(0,0,0,0.15)';
         break;
       case 'background':
-        trace.line = line('#a6a6a6', LINE_WIDTHS.background);
+        trace.line = line('#a6a6a6', lw.background);
         trace.opacity = 0.6;
         break;
       case 'highlight': {
         const style = highlightStyle(name, grayscale);
-        trace.line = line(style.color, LINE_WIDTHS.highlight, style.dash);
+        trace.line = line(style.color, lw.highlight, style.dash);
         trace.opacity = 1;
         break;
       }
       case 'emphasis':
-        trace.line = line('#000000', LINE_WIDTHS.emphasis);
+        trace.line = line('#000000', lw.emphasis);
         trace.opacity = 1;
         break;
       default: {
         const k = series++;
-        trace.line = line(palette[k % palette.length], LINE_WIDTHS.series, DASHES[k % DASHES.length]);
+        trace.line = line(palette[k % palette.length], lw.series, DASHES[k % DASHES.length]);
         trace.opacity = 1;
       }
     }
@@ -348,11 +366,11 @@ export function publicationFigure(
       zeroline: false,
       showline: true,
       linecolor: '#000000',
-      linewidth: LINE_WIDTHS.axis,
+      linewidth: lw.axis,
       mirror: false,
       ticks: 'outside',
       ticklen: fs / 2.5,
-      tickwidth: LINE_WIDTHS.axis,
+      tickwidth: lw.axis,
       tickcolor: '#000000',
       automargin: true
     };
@@ -366,20 +384,22 @@ export function publicationFigure(
     data.some(trace => (trace as Trace).showlegend !== false && (trace as Trace).type !== 'heatmap');
   const titleText = options.title ? String((source.title as { text?: string } | undefined)?.text ?? '') : '';
   const layout: Partial<Layout> = {
-    width: size.widthPt,
-    height: size.heightPt,
+    width: size.layoutWidth,
+    height: size.layoutHeight,
     autosize: false,
     font: { family: options.fontFamily, size: fs, color: '#000000' },
     paper_bgcolor: '#ffffff',
     plot_bgcolor: '#ffffff',
-    title: titleText ? { text: titleText, font: { size: fs + 1, color: '#000000' }, x: 0.5, xanchor: 'center' } : { text: '' },
+    title: titleText
+      ? { text: titleText, font: { size: (options.fontSize + 1) * u, color: '#000000' }, x: 0.5, xanchor: 'center' }
+      : { text: '' },
     margin: { l: fs, r: fs, t: fs * (titleText ? 2.5 : 1), b: fs, pad: 0 },
     showlegend: legendShown,
     legend: {
       ...(options.legend === 'right'
         ? { orientation: 'v', x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' }
         : { orientation: 'h', x: 0, xanchor: 'left', y: 1.02, yanchor: 'bottom' }),
-      font: { size: Math.max(4, fs - 1), color: '#000000', family: options.fontFamily },
+      font: { size: Math.max(4, options.fontSize - 1) * u, color: '#000000', family: options.fontFamily },
       bgcolor: 'rgba(0,0,0,0)',
       borderwidth: 0,
       itemwidth: 30,
@@ -391,7 +411,7 @@ export function publicationFigure(
     dragmode: false,
     shapes: (source.shapes ?? []).map(shape => ({
       ...shape,
-      line: { color: '#000000', width: LINE_WIDTHS.axis, dash: shape.line?.dash ?? 'dot' }
+      line: { color: '#000000', width: lw.axis, dash: shape.line?.dash ?? 'dot' }
     }))
   };
   if (source.boxmode) {
@@ -547,8 +567,8 @@ export function figureTable(figure: { data: Data[]; layout: Partial<Layout> }, m
 }
 
 /**
- * An SVG of plotly's with the physical size of the figure: `width`/`height` in mm and a viewBox in
- * points (plotly writes pixels, which a journal's tools read at 96 or 72 per inch).
+ * An SVG of plotly's with the physical size of the figure: `width`/`height` in mm and a viewBox of
+ * the layout (plotly writes pixels, which a journal's tools read at 96 or 72 per inch).
  */
 export function physicalSvg(svg: string, size: IFigureSize): string {
   const open = /<svg\b[^>]*>/.exec(svg);
@@ -558,7 +578,7 @@ export function physicalSvg(svg: string, size: IFigureSize): string {
   const attributes: Record<string, string> = {
     width: `${round(size.widthMm)}mm`,
     height: `${round(size.heightMm)}mm`,
-    viewBox: `0 0 ${round(size.widthPt)} ${round(size.heightPt)}`
+    viewBox: `0 0 ${round(size.layoutWidth)} ${round(size.layoutHeight)}`
   };
   let tag = open[0];
   for (const [name, value] of Object.entries(attributes)) {

@@ -168,7 +168,8 @@ test('export the patterns as PNG, SVG and PDF with their numbers as CSV', async 
   expect(svg).toContain('Gait cycle (%)');
   expect(svg).toMatch(/<svg[^>]* width="85mm"/);
   expect(svg).toMatch(/<svg[^>]* height="60mm"/);
-  expect(svg).toMatch(/<svg[^>]* viewBox="0 0 240\.9\d* 170\.0\d*"/);
+  // The viewBox is the layout, in half points.
+  expect(svg).toMatch(/<svg[^>]* viewBox="0 0 481\.89 340\.157"/);
   expect(svg).not.toContain('<image');
   const strokes = [...svg.matchAll(/stroke: rgb\((\d+), (\d+), (\d+)\)/g)].map(m => m.slice(1, 4).map(Number));
   expect(strokes.length).toBeGreaterThan(0);

@@ -10,6 +10,7 @@ import {
   figureTable,
   GRAYSCALE_PALETTE,
   JOURNAL_PALETTE,
+  LAYOUT_UNITS_PER_POINT,
   LINE_WIDTHS,
   pdfSafeSvg,
   physicalSvg,
@@ -74,7 +75,10 @@ describe('figureSize', () => {
     expect(size.heightPx).toBe(709); // 60 / 25.4 × 300 = 708.7
     expect(size.widthPt).toBeCloseTo((85 / 25.4) * 72, 10);
     expect(size.heightPt).toBeCloseTo((60 / 25.4) * 72, 10);
-    expect(size.scale).toBeCloseTo(300 / 72, 12);
+    expect(size.scale).toBeCloseTo(300 / 144, 12);
+    // Layout units are half points.
+    expect(size.layoutWidth).toBeCloseTo(2 * size.widthPt, 10);
+    expect(size.layoutHeight).toBeCloseTo(2 * size.heightPt, 10);
     // The canvas truncates layout × scale: half a pixel over lands on the pixel count.
     expect(Math.floor(size.pngLayoutWidth * size.scale)).toBe(1004);
     expect(Math.floor(size.pngLayoutHeight * size.scale)).toBe(709);
@@ -142,24 +146,35 @@ describe('publicationFigure', () => {
   const traces = styled.data as Trace[];
   const byName = (name: string) => traces.find(trace => trace.name === name || String(trace.name).startsWith(`${name} (`))!;
 
-  it('is the size asked in points, on white, in the font and size asked', () => {
+  // Layout units are half points: 8 pt is 16 units.
+  const u = LAYOUT_UNITS_PER_POINT;
+
+  it('is the size asked, on white, in the font and size asked', () => {
     const layout = styled.layout as Record<string, any>;
-    expect(layout.width).toBeCloseTo((85 / 25.4) * 72, 10);
-    expect(layout.height).toBeCloseTo((60 / 25.4) * 72, 10);
+    expect(u).toBe(2);
+    expect(layout.width).toBeCloseTo((85 / 25.4) * 72 * u, 10);
+    expect(layout.height).toBeCloseTo((60 / 25.4) * 72 * u, 10);
     expect(layout.autosize).toBe(false);
-    expect(layout.font).toEqual({ family: OPTIONS.fontFamily, size: 8, color: '#000000' });
+    expect(layout.font).toEqual({ family: OPTIONS.fontFamily, size: 8 * u, color: '#000000' });
     expect(layout.paper_bgcolor).toBe('#ffffff');
     expect(layout.plot_bgcolor).toBe('#ffffff');
     expect(layout.title.text).toBe('');
     for (const axis of [layout.xaxis, layout.yaxis]) {
-      expect(axis.title.font.size).toBe(8);
-      expect(axis.tickfont.size).toBe(8);
-      expect(axis.linewidth).toBe(LINE_WIDTHS.axis);
+      expect(axis.title.font.size).toBe(8 * u);
+      expect(axis.tickfont.size).toBe(8 * u);
+      expect(axis.linewidth).toBe(LINE_WIDTHS.axis * u);
       expect(axis.linecolor).toBe('#000000');
       expect(axis.showgrid).toBe(false);
       expect(axis.ticks).toBe('outside');
     }
-    expect(layout.legend.font.size).toBe(7);
+    expect(layout.legend.font.size).toBe(7 * u);
+    // Another font size and family.
+    const big = publicationFigure(figure, { ...OPTIONS, fontSize: 10, fontFamily: 'Times New Roman, Times, serif' }).layout as Record<
+      string,
+      any
+    >;
+    expect(big.font).toEqual({ family: 'Times New Roman, Times, serif', size: 10 * u, color: '#000000' });
+    expect(big.xaxis.tickfont.size).toBe(10 * u);
   });
 
   it('labels the phase axis "Gait cycle (%)" over 0–100 % and the y axis with the variable and its unit', () => {
@@ -175,8 +190,8 @@ describe('publicationFigure', () => {
   it('draws the cycles thin and gray, the mean thick and black, the band gray; no WebGL, no hover', () => {
     expect(traces.every(trace => trace.type === 'scatter')).toBe(true);
     expect(traces.every(trace => trace.hovertemplate === undefined && trace.hoverinfo === 'skip')).toBe(true);
-    expect(byName('cycles').line).toEqual({ color: '#a6a6a6', width: LINE_WIDTHS.background, dash: 'solid' });
-    expect(byName('mean').line).toEqual({ color: '#000000', width: LINE_WIDTHS.emphasis, dash: 'solid' });
+    expect(byName('cycles').line).toEqual({ color: '#a6a6a6', width: LINE_WIDTHS.background * u, dash: 'solid' });
+    expect(byName('mean').line).toEqual({ color: '#000000', width: LINE_WIDTHS.emphasis * u, dash: 'solid' });
     expect(byName('mean ± 1 SD').fillcolor).toBe('rgba(0,0,0,0.15)');
     expect(byName('outliers').line.color).toBe('#D55E00');
     // The data are the figure's own.
@@ -206,7 +221,7 @@ describe('publicationFigure', () => {
       const lines = (publicationFigure(compared, { ...OPTIONS, style }, { phaseAxis: true, variable: NAME }).data as Trace[]).map(
         trace => trace.line
       );
-      expect(lines.every(line => line.width === LINE_WIDTHS.series)).toBe(true);
+      expect(lines.every(line => line.width === LINE_WIDTHS.series * u)).toBe(true);
       expect(new Set(lines.map(line => line.dash)).size).toBe(5);
       expect(new Set(lines.map(line => line.color)).size).toBe(5);
       for (const line of lines) {
@@ -230,7 +245,7 @@ describe('publicationFigure', () => {
     const markers = (styled.data as Trace[]).map(trace => trace.marker);
     expect(new Set(markers.map(marker => marker.symbol)).size).toBe(3);
     expect((styled.data as Trace[]).every(trace => trace.type === 'scatter' && trace.selectedpoints === undefined)).toBe(true);
-    expect((styled.layout.shapes as Trace[])[0].line).toEqual({ color: '#000000', width: LINE_WIDTHS.axis, dash: 'dot' });
+    expect((styled.layout.shapes as Trace[])[0].line).toEqual({ color: '#000000', width: LINE_WIDTHS.axis * u, dash: 'dot' });
     const layout = styled.layout as Record<string, any>;
     expect(layout.xaxis.title.text).toBe('ROM of knee flexion angle, ipsi (rad)');
     expect(layout.yaxis.title.text).toBe('RMSE from the mean pattern');
@@ -243,7 +258,7 @@ describe('publicationFigure', () => {
       { ...OPTIONS, style: 'journal-grayscale' },
       { xTitle: 'Time (ms)' }
     );
-    expect((bars.data[0] as Trace).marker.line).toEqual({ color: '#000000', width: LINE_WIDTHS.background });
+    expect((bars.data[0] as Trace).marker.line).toEqual({ color: '#000000', width: LINE_WIDTHS.background * LAYOUT_UNITS_PER_POINT });
     expect(GRAYSCALE_PALETTE).toContain((bars.data[0] as Trace).marker.color);
     expect((bars.layout as Record<string, any>).xaxis.title.text).toBe('Time (ms)');
   });
@@ -258,7 +273,7 @@ describe('publicationFigure', () => {
   it('keeps the title when asked, one point larger', () => {
     const layout = publicationFigure(figure, { ...OPTIONS, title: true }).layout as Record<string, any>;
     expect(layout.title.text).toContain('level_walking');
-    expect(layout.title.font.size).toBe(9);
+    expect(layout.title.font.size).toBe(9 * u);
   });
 });
 
@@ -378,7 +393,7 @@ describe('SVG post-processing', () => {
     );
     expect(svg).toContain('width="85mm"');
     expect(svg).toContain('height="60mm"');
-    expect(svg).toContain(`viewBox="0 0 ${Math.round(size.widthPt * 1000) / 1000} ${Math.round(size.heightPt * 1000) / 1000}"`);
+    expect(svg).toContain(`viewBox="0 0 ${Math.round(size.layoutWidth * 1000) / 1000} ${Math.round(size.layoutHeight * 1000) / 1000}"`);
     expect(svg.startsWith('<?xml version="1.0"?><svg ')).toBe(true);
     expect(svg).toContain('<g/></svg>');
     expect(physicalSvg('<svg xmlns="http://www.w3.org/2000/svg"></svg>', size)).toMatch(

@@ -345,7 +345,8 @@ export function publicationFigure(
         break;
       default: {
         const k = series++;
-        trace.line = line(palette[k % palette.length], lw.series, DASHES[k % DASHES.length]);
+        // The colour steps on once per round of dashes: 7 × 7 distinct pairs (6 × 7 in grayscale).
+        trace.line = line(palette[(k + Math.floor(k / DASHES.length)) % palette.length], lw.series, DASHES[k % DASHES.length]);
         trace.opacity = 1;
       }
     }

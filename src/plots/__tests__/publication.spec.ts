@@ -270,6 +270,17 @@ describe('publicationFigure', () => {
     expect(plotMeta('correlation', NAME)).toEqual({ xTitle: '', yTitle: '' });
   });
 
+  it('keeps a dozen series apart by their colour and dash pairs', () => {
+    const groups = Array.from({ length: 12 }, (_, k) => group(2, ['S1'], `task${k}`).group);
+    const compared = comparisonFigure(groups, NAME, x => x.task, THEME);
+    for (const style of ['journal', 'journal-grayscale'] as const) {
+      const lines = (publicationFigure(compared, { ...OPTIONS, style }).data as Trace[]).map(
+        trace => `${trace.line.color} ${trace.line.dash}`
+      );
+      expect(new Set(lines).size).toBe(12);
+    }
+  });
+
   it('keeps the title when asked, one point larger', () => {
     const layout = publicationFigure(figure, { ...OPTIONS, title: true }).layout as Record<string, any>;
     expect(layout.title.text).toContain('level_walking');

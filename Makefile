@@ -82,6 +82,7 @@ bench: install chromium ui-tests/node_modules bench-data
 	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	node scripts/bench.mjs
 	npm run bench:kernels
+	npm run bench:validation
 	npm run bench:webgpu
 
 clean:

@@ -65,7 +65,8 @@ def offset_contralateral(phases):
 
 
 def features_of(df):
-    return [c for c in df.columns if c not in NOT_FEATURES and any(w in c.lower() for w in FEATURE_WORDS)]
+    """LocomotionData's feature detection, over a DataFrame's columns or a list of names."""
+    return [c for c in getattr(df, "columns", df) if c not in NOT_FEATURES and any(w in c.lower() for w in FEATURE_WORDS)]
 
 
 def validate(df, ranges, ignore=()):

@@ -19,9 +19,11 @@ import {
   cleanReportJSON,
   detectedFeatures,
   readTaskSamples,
+  recheckTask,
   validateFile,
   writeCleanFile,
-  type ICleanSink
+  type ICleanSink,
+  type IFileValidation
 } from '../core/validation/validate-file';
 import { table } from './format-summary';
 
@@ -38,7 +40,9 @@ export const VALIDATE_HELP = `  validate  LocoHub's dataset validation against a
   --out PATH          validate: the clean file's path instead
   --suggest M         validate: ranges from the data (${SUGGEST_METHODS.join(', ')}) for the
                       ranges' tasks, phases and variables, or every task at --phases with every feature
-  --write-ranges F    validate: where the suggested ranges go (default: stdout)`;
+  --write-ranges F    validate: where the suggested ranges go (default: stdout)
+  --time-edits N      validate: (benchmark) change a bound of the task with the most strides N times,
+                      re-checking it as the tuner does, and print the per-edit times on stderr (JSON)`;
 
 interface IValidateArgs {
   file: string;
@@ -51,6 +55,8 @@ interface IValidateArgs {
   phases: number[];
   writeRanges?: string;
   workers?: number;
+  /** Benchmark: re-check the largest task this many times after changing a bound. */
+  timeEdits?: number;
 }
 
 export class ValidateUsageError extends Error {}
@@ -111,6 +117,14 @@ export function parseValidateArgs(argv: string[]): IValidateArgs {
           throw new ValidateUsageError('--workers takes a whole number of at least 1');
         }
         args.workers = n;
+        break;
+      }
+      case '--time-edits': {
+        const n = Number(value(i++, arg));
+        if (!Number.isInteger(n) || n < 1) {
+          throw new ValidateUsageError('--time-edits takes a whole number of at least 1');
+        }
+        args.timeEdits = n;
         break;
       }
       default:
@@ -236,6 +250,43 @@ export async function suggestRanges(
   return { header: { ...(base?.header ?? {}) }, tasks, warnings: [] };
 }
 
+/**
+ * The tuner's edit, timed: a bound of the task with the most strides changed (cycling through its
+ * checked ranges, narrowed then restored) and the task re-checked from the kept samples.
+ */
+export function timeEdits(validation: IFileValidation, ranges: IValidationRanges, edits: number): Record<string, number | string> {
+  const task = [...validation.result.tasks].sort((a, b) => b.strides - a.strides)[0];
+  if (!task || !task.strides) {
+    return { edits: 0 };
+  }
+  const checked = [...ranges.tasks.get(task.task)!.phases.values()].flatMap(variables =>
+    [...variables]
+      .filter(([name, range]) => task.variables.includes(name) && range.min !== null && range.max !== null)
+      .map(([, range]) => range)
+  );
+  const times: number[] = [];
+  for (let i = 0; i < edits && checked.length; i++) {
+    const range = checked[i % checked.length];
+    const original = range.max!;
+    range.max = range.min! + (original - range.min!) * 0.9;
+    const started = performance.now();
+    recheckTask(validation, ranges, task.task);
+    times.push(performance.now() - started);
+    range.max = original;
+  }
+  recheckTask(validation, ranges, task.task);
+  times.sort((a, b) => a - b);
+  return {
+    task: task.task,
+    strides: task.strides,
+    checks_per_stride: task.checks / task.strides,
+    edits: times.length,
+    median_ms: times[Math.floor(times.length / 2)],
+    p95_ms: times[Math.floor(times.length * 0.95)],
+    max_ms: times[times.length - 1]
+  };
+}
+
 /** Run `locolens validate`: 0 on success (whatever the pass rate), 1 on a failure, 2 on a wrong command line. */
 export async function runValidate(argv: string[]): Promise<number> {
   let args: IValidateArgs;
@@ -271,6 +322,9 @@ export async function runValidate(argv: string[]): Promise<number> {
     }
     const validation = await validateFile(pool, spec, summary, ranges!, { ignore: args.exclude });
     const rangesName = basename(args.ranges!);
+    if (args.timeEdits) {
+      process.stderr.write(`${JSON.stringify(timeEdits(validation, ranges!, args.timeEdits))}\n`);
+    }
     let cleanReport: Record<string, unknown> | undefined;
     if (args.clean) {
       const output = resolve(args.out ?? cleanFilePath(args.file));

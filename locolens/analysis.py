@@ -43,7 +43,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .widgets import MIME_TYPE, SPEC_VERSION, VIEWS, _check_features, _check_options, _check_path
+from .widgets import MAX_NAME, MIME_TYPE, SPEC_VERSION, VIEWS, _check_features, _check_options, _check_path
 
 __all__ = ["Analysis", "LocolensError", "ResultsPending", "analyze"]
 
@@ -270,8 +270,9 @@ class Analysis:
     ):
         self.id = uuid.uuid4().hex
         self.path = path
-        # Resolved now: a later os.chdir must not change which file a headless run reads.
-        self._absolute_path = os.path.abspath(path)
+        # Resolved now (symlinks too, checked inside the root by _check_path): a later os.chdir or a
+        # changed link must not change which file a headless run reads.
+        self._absolute_path = os.path.realpath(path)
         self._task = task
         self._subject = subject
         self._features = features
@@ -902,6 +903,8 @@ def analyze(
     for name, value in (("task", task), ("subject", subject)):
         if value is not None and (not isinstance(value, str) or not value):
             raise TypeError(f"{name} must be a non-empty string{'' if name == 'task' else ' or None'} (got {value!r})")
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{name} is longer than {MAX_NAME} characters")
     if view not in ANALYSIS_VIEWS:
         raise ValueError(f"view must be one of {', '.join(ANALYSIS_VIEWS)} (got {view!r})")
     feature_list = _check_features(features)

@@ -7,6 +7,7 @@ still see them.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import PurePosixPath
@@ -16,6 +17,9 @@ MIME_TYPE = "application/vnd.locolens.v1+json"
 SPEC_VERSION = 1
 VIEWS = ("patterns", "rom", "correlation", "summary", "outliers", "dataset")
 NAN_POLICIES = ("propagate", "ignore")
+# The schema's bounds (schema/locolens.v1.schema.json): characters of a name, names in features.
+MAX_NAME = 1024
+MAX_FEATURES = 2048
 
 
 class LocolensView:
@@ -75,6 +79,8 @@ def show(
     for name, value in (("subject", subject), ("task", task)):
         if value is not None and (not isinstance(value, str) or not value):
             raise TypeError(f"{name} must be a non-empty string or None (got {value!r})")
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{name} is longer than {MAX_NAME} characters")
     if view != "dataset" and task is None:
         raise ValueError(f"the {view} view needs a task (and optionally a subject)")
     feature_list = _check_features(features)
@@ -99,17 +105,65 @@ def read_features(path: str | os.PathLike):
     return pd.read_parquet(text)
 
 
+def _server_root() -> str:
+    """The folder a data file may not leave, resolved (symlinks followed).
+
+    ``LOCOLENS_ROOT`` when set; else, in a kernel started by a Jupyter server, that server's root
+    (its ``jpserver-<pid>.json`` in the runtime folder, the pid from ``JPY_PARENT_PID``); else the
+    working folder (the notebook's folder under nbclient or papermill).
+    """
+    explicit = os.environ.get("LOCOLENS_ROOT")
+    if explicit:
+        return os.path.realpath(explicit)
+    pid = os.environ.get("JPY_PARENT_PID", "")
+    if pid.isdigit():
+        try:
+            from jupyter_core.paths import jupyter_runtime_dir
+
+            with open(os.path.join(jupyter_runtime_dir(), f"jpserver-{pid}.json"), encoding="utf-8") as stream:
+                root = json.load(stream).get("root_dir")
+            if isinstance(root, str) and os.path.isdir(root):
+                return os.path.realpath(root)
+        except (ImportError, OSError, ValueError, AttributeError):
+            pass
+    return os.path.realpath(os.getcwd())
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def _check_path(path: str | os.PathLike) -> str:
+    """Check a data file's path: relative, a .parquet file, inside the server root (see
+    ``_server_root``) as written and once symlinks are resolved.
+
+    Returns the path as given, with ``/`` between folders (what the browser resolves against the
+    notebook's folder).
+    """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a string or a path (got {type(path).__name__})")
     text = os.fspath(path)
     if not text:
         raise ValueError("path is empty")
+    if len(text) > 4096 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError(f"path is longer than 4096 characters or has a control character: {text[:200]!r}")
     if os.path.isabs(text):
         raise ValueError(f"path must be relative to the notebook's folder, not absolute: {text}")
     posix = PurePosixPath(text.replace(os.sep, "/"))
     if not posix.suffix.lower() == ".parquet":
         raise ValueError(f"path must name a .parquet file: {text}")
+    root = _server_root()
+    written = os.path.abspath(text)
+    # The working folder is a real path (os.getcwd), so the path as written compares with the real root.
+    if not _inside(written, root):
+        raise ValueError(
+            f"path {text} leaves the server root {root} (set LOCOLENS_ROOT to a folder that holds it)"
+        )
+    real = os.path.realpath(text)
+    if not _inside(real, root):
+        raise ValueError(
+            f"path {text} resolves outside the server root {root} (a symlink pointing out of it); locolens does not read it"
+        )
     if not os.path.isfile(text):
         raise FileNotFoundError(f"no such file: {text} (paths are relative to the notebook's folder)")
     return str(posix)
@@ -125,7 +179,9 @@ def _check_features(features: Iterable[str] | str | None) -> list[str] | None:
         raise ValueError("features is empty: give variable names, or None for every standard variable")
     bad = [f for f in result if not isinstance(f, str) or not f]
     if bad:
-        raise TypeError(f"features must be non-empty strings (got {bad!r})")
+        raise TypeError(f"features must be non-empty strings (got {bad[:5]!r})")
+    if len(result) > MAX_FEATURES or any(len(f) > MAX_NAME for f in result):
+        raise ValueError(f"features: at most {MAX_FEATURES} names of at most {MAX_NAME} characters each")
     return result
 
 

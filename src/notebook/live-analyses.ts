@@ -14,9 +14,147 @@ import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import type { AnalysisModel, IModelOptions, IModelRequest } from '../model/analysis-model';
 import { RESULT_TABLES, arrowIPC, resultMeta, resultTables } from '../core/analysis/result-tables';
 import { progressFraction } from '../core/analysis/result';
+import { checkSpec } from './spec';
 
 /** The comm target name registered on each notebook kernel. */
 export const ANALYSIS_COMM_TARGET = 'locolens.analysis';
+
+/**
+ * Bounds of what a kernel may send (its text is data: a notebook may come from anyone): the
+ * size of a message's JSON, the characters of a name, the `set` messages kept before the output is
+ * drawn.
+ */
+export const COMM_LIMITS = { messageBytes: 256 * 1024, name: 1024, pending: 256 } as const;
+
+const SET_CHANGES = new Set(['task', 'subject', 'feature', 'threshold', 'nan', 'ddof']);
+
+/**
+ * Check the data of a comm open from the kernel: `{version: 1, id, spec}` and nothing else, the
+ * ID as the schema's `live.id`, the spec valid, no buffers, within COMM_LIMITS.
+ *
+ * @returns the ID, or why the comm is refused (one line).
+ */
+export function checkOpenMessage(data: unknown, buffers?: unknown[]): { id: string } | { error: string } {
+  const problem = messageShapeProblem(data, buffers, ['version', 'id', 'spec']);
+  if (problem) {
+    return { error: problem };
+  }
+  const { version, id, spec } = data as { version?: unknown; id?: unknown; spec?: unknown };
+  if (version !== 1) {
+    return { error: 'a comm of another protocol version' };
+  }
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(id)) {
+    return { error: 'a comm without a valid analysis id' };
+  }
+  if (spec !== undefined) {
+    const checked = checkSpec(spec);
+    if ('errors' in checked) {
+      return { error: `a comm whose spec is invalid (${checked.errors[0] ?? 'invalid'})` };
+    }
+    if (checked.spec.results) {
+      return { error: 'a comm whose spec carries results' };
+    }
+  }
+  return { id };
+}
+
+/**
+ * Check a message from the kernel on an analysis comm: `{type: 'set', seq, changes}` and nothing
+ * else, `seq` a count, `changes` only the known keys (each value is checked when applied), names
+ * within COMM_LIMITS, no buffers.
+ *
+ * @returns the message, or why it is refused (one line) with its `seq` when that was readable.
+ */
+export function checkSetMessage(
+  data: unknown,
+  buffers?: unknown[]
+): { seq: number; changes: Record<string, unknown> } | { error: string; seq: number | null } {
+  const record = data as { type?: unknown; seq?: unknown; changes?: unknown } | null;
+  const seq =
+    record && typeof record === 'object' && Number.isSafeInteger(record.seq) && (record.seq as number) >= 0 ? (record.seq as number) : null;
+  const problem = messageShapeProblem(data, buffers, ['type', 'seq', 'changes']);
+  if (problem) {
+    return { error: problem, seq };
+  }
+  if (record!.type !== 'set') {
+    return { error: `locolens does not know the message type ${JSON.stringify(record!.type)?.slice(0, 80) ?? 'undefined'}`, seq };
+  }
+  if (seq === null) {
+    return { error: 'a set message needs seq, a count from 0', seq };
+  }
+  const changes = record!.changes;
+  if (!changes || typeof changes !== 'object' || Array.isArray(changes)) {
+    return { error: 'a set message needs changes, a record', seq };
+  }
+  for (const [key, value] of Object.entries(changes)) {
+    if (!SET_CHANGES.has(key)) {
+      return { error: `locolens cannot set ${JSON.stringify(key).slice(0, 80)}`, seq };
+    }
+    if (typeof value === 'string' && value.length > COMM_LIMITS.name) {
+      return { error: `${key} is longer than ${COMM_LIMITS.name} characters`, seq };
+    }
+  }
+  return { seq, changes: changes as Record<string, unknown> };
+}
+
+/** Whether a message is a record of the known keys only, without buffers, within the byte bound. */
+function messageShapeProblem(data: unknown, buffers: unknown[] | undefined, keys: string[]): string | null {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    return 'a message that is not a record';
+  }
+  const unknown = Object.keys(data).find(key => !keys.includes(key));
+  if (unknown !== undefined) {
+    return `a message with the unknown field ${JSON.stringify(unknown).slice(0, 80)}`;
+  }
+  if (buffers && buffers.length) {
+    return 'a message with binary buffers (locolens expects none)';
+  }
+  if (!withinBytes(data, COMM_LIMITS.messageBytes)) {
+    return `a message larger than ${COMM_LIMITS.messageBytes / 1024} KiB`;
+  }
+  return null;
+}
+
+/**
+ * Whether a JSON value's text stays under `budget` characters (about: strings by length, numbers
+ * as 24), walked without building the text, stopping as soon as the budget is spent.
+ */
+export function withinBytes(value: unknown, budget: number): boolean {
+  const stack: unknown[] = [value];
+  let left = budget;
+  while (stack.length) {
+    const item = stack.pop();
+    if (typeof item === 'string') {
+      left -= item.length + 2;
+    } else if (item && typeof item === 'object') {
+      if (Array.isArray(item)) {
+        left -= 2 + item.length;
+        if (left < 0) {
+          return false;
+        }
+        for (let i = 0; i < item.length; i++) {
+          stack.push(item[i]);
+        }
+      } else {
+        const keys = Object.keys(item);
+        left -= 2 + keys.length;
+        if (left < 0) {
+          return false;
+        }
+        for (const key of keys) {
+          left -= key.length + 3;
+          stack.push((item as Record<string, unknown>)[key]);
+        }
+      }
+    } else {
+      left -= 24;
+    }
+    if (left < 0) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /** The live models by ID, and their comms. */
 export class LiveAnalyses {
@@ -78,11 +216,13 @@ export class LiveAnalyses {
             send(comm, { type: 'cancelled', seq: current.seq });
           }
           comm.onMsg = message => {
-            const data = message.content.data as { type?: unknown; seq?: unknown };
-            if (data.type === 'set' && typeof data.seq === 'number') {
-              current.seq = data.seq;
-              send(comm, { type: 'cancelled', seq: current.seq });
+            const checked = checkSetMessage(message.content.data, message.buffers);
+            if ('error' in checked) {
+              send(comm, { type: 'error', seq: checked.seq ?? current.seq, message: `locolens: ${checked.error}`, code: 'bad-argument' });
+              return;
             }
+            current.seq = checked.seq;
+            send(comm, { type: 'cancelled', seq: current.seq });
           };
         }
       }
@@ -95,18 +235,29 @@ export class LiveAnalyses {
   }
 
   private onCommOpen(comm: Kernel.IComm, message: KernelMessage.ICommOpenMsg): void {
-    const data = message.content.data as { id?: unknown; version?: unknown };
-    if (typeof data.id !== 'string' || !data.id || data.id.length > 200 || data.version !== 1) {
-      comm.close({ type: 'error', message: 'locolens: a comm without a valid analysis id, or of another protocol version' });
+    const checked = checkOpenMessage(message.content.data, message.buffers);
+    if ('error' in checked) {
+      comm.close({ type: 'error', message: `locolens: refused ${checked.error}` });
       return;
     }
-    const id = data.id;
+    const id = checked.id;
     const entry = this.entries.get(id) ?? { model: null, comm: null, seq: 0, users: 0, detach: null, pending: null };
     entry.comm = comm;
     this.entries.set(id, entry);
     // `set` messages sent before the output is drawn wait for it.
     entry.pending = [];
-    comm.onMsg = message => void entry.pending?.push(message);
+    comm.onMsg = message => {
+      if (entry.pending && entry.pending.length >= COMM_LIMITS.pending) {
+        send(comm, {
+          type: 'error',
+          seq: checkSetMessage(message.content.data).seq ?? entry.seq,
+          message: `locolens: more than ${COMM_LIMITS.pending} changes before the output was drawn; this one is dropped`,
+          code: 'bad-argument'
+        });
+        return;
+      }
+      entry.pending?.push(message);
+    };
     comm.onClose = () => {
       entry.model?.abort();
       entry.detach?.();
@@ -169,14 +320,15 @@ export class LiveAnalyses {
     model.progressChanged.connect(onProgress);
     model.selectionChanged.connect(onSelection);
     const onMessage = (message: KernelMessage.ICommMsgMsg) => {
-      const data = message.content.data as { type?: unknown; seq?: unknown; changes?: unknown };
-      if (data.type !== 'set' || typeof data.seq !== 'number' || !data.changes || typeof data.changes !== 'object') {
+      const checked = checkSetMessage(message.content.data, message.buffers);
+      if ('error' in checked) {
+        send(comm, { type: 'error', seq: checked.seq ?? entry.seq, message: `locolens: ${checked.error}`, code: 'bad-argument' });
         return;
       }
-      entry.seq = data.seq;
+      entry.seq = checked.seq;
       const before = resultsSent;
       try {
-        applyChanges(model, data.changes as Record<string, unknown>);
+        applyChanges(model, checked.changes);
       } catch (error) {
         send(comm, {
           type: 'error',

@@ -13,6 +13,8 @@
 import { LOCOLENS_VERSION } from '../core/version';
 import { runGauges } from '../core/analysis/analysis-digest';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 import type { Data, Layout } from 'plotly.js';
 
@@ -31,6 +33,7 @@ import { plotMeta, type PlotKind } from '../plots/publication';
 import { h, tableOf } from '../lab/dom';
 import type { ILocolensDatasets } from '../lab/tokens';
 import type { LiveAnalyses } from './live-analyses';
+import { checkServed, resolveNotebookPath } from './paths';
 import { LOCOLENS_MIME, checkSpec, type ILocolensSpec, type ISavedResults } from './spec';
 
 type Plotly = typeof import('plotly.js-dist-min').default;
@@ -492,27 +495,21 @@ export class LocolensRenderer extends Widget implements IRenderMime.IRenderer {
     this.node.setAttribute('data-results-kept', results.computedAt);
   }
 
-  /** A path relative to the notebook, resolved to the server root; it may not leave the root. */
+  /**
+   * A path relative to the notebook, resolved to the server root; it may not leave the root, as
+   * written or through a symlink (src/notebook/paths.ts).
+   */
   private async resolve(path: string): Promise<string> {
-    if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('/')) {
-      throw new Error(`the path ${JSON.stringify(path)} must be relative to the notebook's folder`);
-    }
     // The notebook's folder, from the output's resolver ("" at the server root).
     const resolver = this.options.resolver;
     const probe = resolver ? decodeURIComponent(await resolver.resolveUrl('locolens-probe')) : 'locolens-probe';
-    const folder = probe.replace(/^\/+/, '').split('/').slice(0, -1);
-    const parts = [...folder];
-    for (const segment of path.split('/')) {
-      if (segment === '..') {
-        if (parts.length === 0) {
-          throw new Error(`the path ${JSON.stringify(path)} leaves the server root`);
-        }
-        parts.pop();
-      } else if (segment && segment !== '.') {
-        parts.push(segment);
-      }
-    }
-    return parts.join('/');
+    const folder = probe.replace(/^\/+/, '').split('/').slice(0, -1).join('/');
+    const resolved = resolveNotebookPath(folder, path);
+    const settings = ServerConnection.makeSettings();
+    await checkServed(resolved, file =>
+      ServerConnection.makeRequest(URLExt.join(settings.baseUrl, 'files', URLExt.encodeParts(file)), { method: 'HEAD' }, settings)
+    );
+    return resolved;
   }
 
   private featureSelect(features: string[], onChange: () => void): HTMLElement {

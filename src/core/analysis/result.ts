@@ -102,19 +102,100 @@ export function withoutTensors(result: IAnalysisResult): IAnalysisResult {
   return { ...result, groups: result.groups.map(({ tensor, ...group }) => group) };
 }
 
-/** Whether a value has the shape of an analysis result (a cached entry may be damaged). */
+/** The most a result may claim: larger counts are refused, not believed (a cached entry may be damaged). */
+export const RESULT_LIMITS = { groups: 100_000, cycles: 10_000_000, features: 2048, subjects: 100_000 } as const;
+
+/**
+ * Whether a value has the shape of an analysis result (a cached entry may be damaged): every
+ * count within RESULT_LIMITS and every array as long as its counts say. Reads lengths only: it
+ * allocates nothing the size of a claim.
+ */
 export function isAnalysisResult(value: unknown): value is IAnalysisResult {
+  return analysisResultProblem(value) === null;
+}
+
+/** What is wrong with a value taken for an analysis result, or null when it has the shape. */
+export function analysisResultProblem(value: unknown): string | null {
   const result = value as IAnalysisResult | null;
-  return (
-    !!result &&
-    result.schemaVersion === 1 &&
-    Array.isArray(result.groups) &&
-    result.groups.every(
-      group => ArrayBuffer.isView(group.perCycle?.mean) && ArrayBuffer.isView(group.patterns?.mean) && Array.isArray(group.features)
-    ) &&
-    typeof result.timings?.totalMs === 'number' &&
-    typeof result.memory?.mode === 'string'
-  );
+  if (!result || typeof result !== 'object' || result.schemaVersion !== 1) {
+    return 'not an analysis result of schema version 1';
+  }
+  if (!Array.isArray(result.groups) || result.groups.length > RESULT_LIMITS.groups) {
+    return 'groups is not a list of at most 100,000 groups';
+  }
+  if (typeof result.timings?.totalMs !== 'number' || typeof result.memory?.mode !== 'string') {
+    return 'timings or memory missing';
+  }
+  for (let g = 0; g < result.groups.length; g++) {
+    const problem = groupProblem(result.groups[g]);
+    if (problem) {
+      return `group ${g}: ${problem}`;
+    }
+  }
+  return null;
+}
+
+function groupProblem(group: IGroupAnalysis): string | null {
+  if (!group || typeof group !== 'object') {
+    return 'not an object';
+  }
+  const C = group.cycles;
+  if (!Number.isSafeInteger(C) || C < 0 || C > RESULT_LIMITS.cycles) {
+    return `cycles ${String(C).slice(0, 40)} is not a count of at most ${RESULT_LIMITS.cycles}`;
+  }
+  if (
+    !Array.isArray(group.features) ||
+    group.features.length > RESULT_LIMITS.features ||
+    !group.features.every(f => typeof f === 'string')
+  ) {
+    return `features is not a list of at most ${RESULT_LIMITS.features} names`;
+  }
+  if (!Array.isArray(group.subjects) || group.subjects.length > RESULT_LIMITS.subjects) {
+    return `subjects is not a list of at most ${RESULT_LIMITS.subjects} names`;
+  }
+  const F = group.features.length;
+  const typed = (array: unknown, length: number, name: string) =>
+    ArrayBuffer.isView(array) && !(array instanceof DataView) && (array as Float64Array).length === length
+      ? null
+      : `${name} is not a typed array of ${length} values (${F} features, ${C} cycles)`;
+  const lists = (array: unknown, length: number, name: string) =>
+    Array.isArray(array) && array.length === length ? null : `${name} is not a list of ${length} entries (${C} cycles)`;
+  const perCycle = group.perCycle as unknown as Record<string, unknown> | undefined;
+  const patterns = group.patterns as unknown as Record<string, unknown> | undefined;
+  const summary = group.summary as unknown as Record<string, unknown> | undefined;
+  if (!perCycle || !patterns || !summary || !group.outliers || !group.validation || !group.correlations) {
+    return 'a part is missing';
+  }
+  const checks = [
+    ...Object.keys(perCycle).map(key => () => typed(perCycle[key], F * C, `perCycle.${key}`)),
+    () => typed(perCycle.mean, F * C, 'perCycle.mean'),
+    ...['mean', 'std', 'count'].map(key => () => typed(patterns[key], F * PHASES, `patterns.${key}`)),
+    () => typed(group.romOverall, F, 'romOverall'),
+    ...Object.keys(summary).map(key => () => typed(summary[key], F, `summary.${key}`)),
+    () => typed(group.outliers.rmse, C, 'outliers.rmse'),
+    () => lists(group.cycleSubjects, C, 'cycleSubjects'),
+    () => lists(group.cycleIndex, C, 'cycleIndex'),
+    () => typed(group.validation.valid, C, 'validation.valid'),
+    () => typed(group.validation.reasons, C, 'validation.reasons'),
+    () => typed(group.correlations.features, F * F, 'correlations.features'),
+    () =>
+      group.correlations.phases === null || group.correlations.phases === undefined
+        ? null
+        : typed(group.correlations.phases, PHASES * F * F, 'correlations.phases'),
+    () =>
+      Array.isArray(group.outliers.cycles) &&
+      group.outliers.cycles.length <= C &&
+      group.outliers.cycles.every(c => Number.isInteger(c) && c >= 0 && c < C)
+        ? null
+        : `outliers.cycles is not a list of cycle numbers below ${C}`
+  ];
+  for (const check of checks) {
+    const problem = check();
+    if (problem) {
+      return problem;
+    }
+  }
+  return null;
 }
 
 /**

@@ -201,8 +201,8 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         checked["nan"] = options["nan"]
     if "threshold" in options:
         k = options["threshold"]
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k < 0:
-            raise ValueError(f"threshold must be a number of at least 0, got {k!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or not 0 <= k <= 1000:
+            raise ValueError(f"threshold must be a number of at least 0 and at most 1000, got {k!r}")
         checked["threshold"] = float(k)
     if "phase" in options:
         p = options["phase"]

@@ -400,8 +400,8 @@ function applyChanges(model: AnalysisModel, changes: Record<string, unknown>): v
         request.subject = value as string | null;
         break;
       case 'threshold':
-        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-          throw new Error('threshold must be a number of at least 0');
+        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1000) {
+          throw new Error('threshold must be a number of at least 0 and at most 1000');
         }
         options.outlierThreshold = value;
         break;

@@ -4,6 +4,7 @@ analyze() (whose headless run reads the resolved path) and in a real kernel."""
 import json
 import os
 import shutil
+from pathlib import Path
 
 import nbformat
 import pyarrow as pa
@@ -113,3 +114,24 @@ def test_a_real_kernel_refuses_a_symlink_out_of_the_root(tree):
     assert "resolves outside the server root" in str(raised.value)
     outputs = notebook.cells[0].outputs
     assert not any("application/vnd.locolens.v1+json" in output.get("data", {}) for output in outputs)
+
+
+def test_names_and_counts_are_bounded_as_the_schema(tree):
+    """What Python accepts, the schema accepts: the largest allowed spec validates, one more is refused here."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).parents[2] / "schema" / "locolens.v1.schema.json").read_text())
+    largest = locolens.show(
+        "../data/walk.parquet", task="t" * 1024, subject="s" * 1024, features=[f"f{i}" for i in range(2048)], threshold=1000
+    ).spec
+    jsonschema.validate(largest, schema)
+    for kwargs, message in (
+        ({"task": "t" * 1025}, "task is longer than 1024 characters"),
+        ({"task": "t", "subject": "s" * 1025}, "subject is longer than 1024 characters"),
+        ({"task": "t", "features": [f"f{i}" for i in range(2049)]}, "at most 2048 names"),
+        ({"task": "t", "features": ["x" * 1025]}, "at most 1024 characters"),
+        ({"task": "t", "threshold": 1e6}, "at most 1000"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            locolens.show("../data/walk.parquet", **kwargs)
+        with pytest.raises(ValueError, match=message):
+            locolens.analyze("../data/walk.parquet", engine="node", **kwargs)

@@ -266,7 +266,9 @@ export class DatasetService implements ILocolensDatasets {
             onProgress: report
           }),
         isAnalysisResult,
-        withoutTensors
+        withoutTensors,
+        // (Stops waiting for another tab analysing the same key.)
+        controller.signal
       );
       value.cached = hit;
       this.activitySignal.emit({ ...activity, state: 'done', result: value });

@@ -88,14 +88,18 @@ export async function readGroupFeature(
     if (!stored) {
       return null;
     }
-    await streamStoredChunks(
-      store.store,
-      stored,
-      chunk => out.set(chunk.tensor.data, (layout[chunk.block].offset + chunk.firstCycle) * PHASES),
-      {
-        featureIndices: [feature]
-      }
-    );
+    try {
+      await streamStoredChunks(
+        store.store,
+        stored.blocks,
+        chunk => out.set(chunk.tensor.data, (layout[chunk.block].offset + chunk.firstCycle) * PHASES),
+        {
+          featureIndices: [feature]
+        }
+      );
+    } finally {
+      await stored.release();
+    }
   } catch {
     return null;
   }
@@ -131,15 +135,19 @@ export async function loadGroupTensors(result: IAnalysisResult, summary: IDatase
     if (!stored) {
       return false;
     }
-    await streamStoredChunks(
-      store.store,
-      stored,
-      chunk => {
-        const { group, offset } = layout[chunk.block];
-        copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
-      },
-      {}
-    );
+    try {
+      await streamStoredChunks(
+        store.store,
+        stored.blocks,
+        chunk => {
+          const { group, offset } = layout[chunk.block];
+          copyChunk(chunk.tensor, tensors[group], offset + chunk.firstCycle);
+        },
+        {}
+      );
+    } finally {
+      await stored.release();
+    }
   } catch {
     return false;
   }

@@ -59,6 +59,16 @@ export interface IPageAnalysisOutcome {
 
 /** Analyse the plan's groups with this thread coordinating (see the module's notes). */
 export async function analyzeOnPage(context: IPageAnalysisContext): Promise<IPageAnalysisOutcome> {
+  // The stored blocks it reads stay held (shared locks) until it ends.
+  const held: Array<() => unknown> = [];
+  try {
+    return await runOnPage(context, held);
+  } finally {
+    await Promise.all(held.map(release => release()));
+  }
+}
+
+async function runOnPage(context: IPageAnalysisContext, held: Array<() => unknown>): Promise<IPageAnalysisOutcome> {
   const { pool, spec, summary, plan, budget, report, progress } = context;
   const F = plan.features.length;
   const blocks = plan.groups.flatMap(group => group.blocks);
@@ -81,7 +91,11 @@ export async function analyzeOnPage(context: IPageAnalysisContext): Promise<IPag
   let stored: Array<{ folder: string; index: IStoredBlock }> | null = null;
   if (store && !store.store.stats.disabled) {
     try {
-      stored = await storedBlocks(store, plan.features, blocks);
+      const reading = await storedBlocks(store, plan.features, blocks);
+      if (reading) {
+        held.push(reading.release);
+        stored = reading.blocks;
+      }
     } catch (error) {
       console.warn(`locolens: the tensor store cannot be read (${describeError(error)}); decoding parquet`);
     }

@@ -14,6 +14,9 @@
  *   selection, see ../kernels/radix-select.ts). The workers then drop the group.
  * - With a tensor store, every chunk is written there by the worker that made it, and each
  *   block's index is written last, here, once all its chunks are: a rerun reads the store.
+ *   Stored blocks are read under shared locks, written under exclusive claims of their folders
+ *   (another tab's block is not written here; a spilling group's chunks then go to a private
+ *   folder of this run), all released when the job ends.
  */
 import { transfer } from 'comlink';
 
@@ -24,7 +27,7 @@ import type { ICyclePlan } from '../kernels/cycle-tensor';
 import { RankSelection, radixBins } from '../kernels/radix-select';
 import { PHASES, type IKernelOptions } from '../kernels/types';
 import type { ITaskResult, IWorkerRef } from '../pool/worker-pool';
-import type { IStoredBlock } from '../store/tensor-store';
+import type { IBlockClaim, IStoredBlock, IStoreReading } from '../store/tensor-store';
 import type { DecodePool } from '../worker/decode-service';
 import type { IChunkResult, IEdgeRows, IGroupRoundAnswer, IGroupRoundRequest, IJobBlock, IJobOptions, JobKernel } from '../worker/protocol';
 import { GroupAccumulator } from './group-accumulator';
@@ -83,6 +86,16 @@ let jobCount = 0;
 
 /** Run an analysis as a job on the pool (see the module's notes). */
 export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoolAnalysisOutcome> {
+  // The store's locks this job holds, released however it ends.
+  const held: Array<() => unknown> = [];
+  try {
+    return await runOnPool(context, held);
+  } finally {
+    await Promise.all(held.map(release => release()));
+  }
+}
+
+async function runOnPool(context: IPoolAnalysisContext, held: Array<() => unknown>): Promise<IPoolAnalysisOutcome> {
   const { pool, plan, summary } = context;
   const F = plan.features.length;
   const blocks = plan.groups.flatMap(group => group.blocks);
@@ -93,30 +106,51 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
   if (spill.some(Boolean) && (!spillStore || spillStore.store.stats.disabled)) {
     throw new NoSpillStoreError('no tensor store to spill to');
   }
-  // The tensor store holds every block: read from it instead of parquet.
+  // The tensor store holds every block: read from it instead of parquet (held until the end).
   let stored: Array<{ folder: string; index: IStoredBlock }> | null = null;
   if (store) {
     try {
-      stored = await storedBlocks(store, plan.features, blocks);
+      const reading = await storedBlocks(store, plan.features, blocks);
+      if (reading) {
+        held.push(reading.release);
+        stored = reading.blocks;
+      }
     } catch (error) {
       console.warn(`locolens: the tensor store cannot be read (${describeError(error)}); decoding parquet`);
     }
   }
   // Where each block's chunks go: the store (cache) when there is one, the scratch store when its
-  // group spills.
+  // group spills; its folder claimed, one writer at a time.
   const target = (b: number): IAnalysisStore | undefined => store ?? (spill[layout[b].group] ? context.scratch : undefined);
-  const jobBlocks: IJobBlock[] = blocks.map((block, b) => {
-    const into = target(b);
-    return {
-      block: b,
-      group: layout[b].group,
-      spans: block.spans,
-      cycles: block.cycles,
-      // (For a stored block this is the folder its index was read from.)
-      folder: into?.store.blockFolder(into.identity, plan.features, block.subject, block.task),
-      spill: spill[layout[b].group]
-    };
-  });
+  const claims: Array<IBlockClaim | null> = stored
+    ? blocks.map(() => null)
+    : await Promise.all(
+        blocks.map(async (block, b) => {
+          const into = target(b);
+          if (!into || into.store.stats.disabled) {
+            return null;
+          }
+          const folder = into.store.blockFolder(into.identity, plan.features, block.subject, block.task);
+          const claim =
+            (await into.store.claim(folder)) ?? (spill[layout[b].group] ? await into.store.claim(folder, { private: true }) : null);
+          if (claim) {
+            held.push(claim.release);
+          }
+          return claim;
+        })
+      );
+  if (blocks.some((_, b) => spill[layout[b].group] && !stored && !claims[b])) {
+    throw new NoSpillStoreError('no tensor store to spill to');
+  }
+  const jobBlocks: IJobBlock[] = blocks.map((block, b) => ({
+    block: b,
+    group: layout[b].group,
+    spans: block.spans,
+    cycles: block.cycles,
+    // (For a stored block this is the folder its index was read from.)
+    folder: stored ? stored[b].folder : claims[b]?.folder,
+    spill: spill[layout[b].group]
+  }));
   // A group whose rows all lie in one row group is finished by the worker that decodes it (when
   // the cycles come from parquet).
   const localIn = plan.groups.map(group => {
@@ -454,16 +488,14 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
           store.store.stepAside(new Error(value.errors[0]));
         }
       }
-      await commitBlocks(store, plan, blocks, jobBlocks, written);
+      await commitBlocks(store, plan, blocks, claims, written);
     }
   } catch (error) {
     await Promise.allSettled([...carriedTasks, ...finishing]);
     if (!stored) {
       // Cache writes still under way in the workers end first: none may land after the removal.
       await pool.broadcast(api => api.jobFlush(job));
-      const folders = [...new Set(jobBlocks.map(block => block.folder).filter((folder): folder is string => !!folder))];
-      const owner = store ?? context.scratch;
-      await Promise.all(folders.map(folder => owner?.store.remove(folder).catch(() => undefined)));
+      await Promise.all(claims.map(claim => claim?.remove()));
     }
     throw error;
   } finally {
@@ -479,26 +511,32 @@ export async function analyzeOnPool(context: IPoolAnalysisContext): Promise<IPoo
   };
 }
 
-/** Write the index of every block whose chunks were all stored; remove the others' files. */
+/**
+ * Write the index of every claimed block whose chunks were all stored; remove the others' files
+ * (and this run's private spill folders).
+ */
 async function commitBlocks(
   store: IAnalysisStore,
   plan: ICyclePlan,
   blocks: ICyclePlan['groups'][number]['blocks'],
-  jobBlocks: IJobBlock[],
+  claims: Array<IBlockClaim | null>,
   written: Array<{ chunks: IStoredBlock['chunks']; failed: boolean }>
 ): Promise<void> {
   const folders = new Set<string>();
   await Promise.all(
     blocks.map(async (block, b) => {
-      const folder = jobBlocks[b].folder!;
-      folders.add(folder);
-      const chunks = written[b].chunks.sort((x, y) => x.firstCycle - y.firstCycle);
-      const complete = !written[b].failed && chunks.reduce((sum, chunk) => sum + chunk.cycles, 0) === block.cycles;
-      if (!complete) {
-        await store.store.remove(folder).catch(() => undefined);
+      const claim = claims[b];
+      if (!claim) {
         return;
       }
-      await store.store.writeIndex(folder, {
+      folders.add(claim.folder);
+      const chunks = written[b].chunks.sort((x, y) => x.firstCycle - y.firstCycle);
+      const complete = !written[b].failed && chunks.reduce((sum, chunk) => sum + chunk.cycles, 0) === block.cycles;
+      if (!complete || claim.private) {
+        await claim.remove();
+        return;
+      }
+      await claim.commit({
         version: 1,
         subject: block.subject,
         task: block.task,
@@ -511,15 +549,17 @@ async function commitBlocks(
   await store.store.evict(folders).catch(() => undefined);
 }
 
-/** The stored blocks' folders and indices, or null when one of them is not stored. */
+/**
+ * The stored blocks' folders and indices, held for reading (release them when read), or null
+ * when one of them is not stored or another tab is writing it.
+ */
 export async function storedBlocks(
   store: IAnalysisStore,
   features: string[],
   blocks: ICyclePlan['groups'][number]['blocks']
-): Promise<Array<{ folder: string; index: IStoredBlock }> | null> {
+): Promise<IStoreReading | null> {
   const folders = blocks.map(block => store.store.blockFolder(store.identity, features, block.subject, block.task));
-  const indices = await Promise.all(folders.map(folder => store.store.index(folder, features)));
-  return indices.every(index => index !== null) ? indices.map((index, b) => ({ folder: folders[b], index: index! })) : null;
+  return store.store.openBlocks(folders, features);
 }
 
 /** Add `part` into `total`, element by element. */

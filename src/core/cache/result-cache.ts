@@ -6,11 +6,20 @@
  *   last_modified and a hash of its parquet footer), the operation, its parameters and the
  *   locolens version. A changed file or a new version is a different key: never stale data.
  * - Least recently used entries go first when the total size passes the cap.
- * - Any storage failure (quota exceeded, private mode without IndexedDB, a corrupted entry, a
- *   second tab writing the same key) makes the cache step aside: a console warning, the value is
- *   computed as if there were no cache, never an error for the user.
+ * - Any storage failure (quota exceeded, private mode without IndexedDB, a database that cannot
+ *   be opened or whose upgrade another tab blocks) makes the cache step aside for the session:
+ *   one console warning, the value computed as if there were no cache, never an error for the
+ *   user. Quota exceeded also empties it, to give the space back.
+ * - Two tabs share the database: a key is computed and written under an exclusive Web Lock on
+ *   it (the second tab waits, then reads the first one's value: computed once, stored once), and
+ *   a value and its LRU record are written in one transaction (no reader sees half an entry).
+ * - Another tab opening a newer version (`versionchange`) makes this one close its connection;
+ *   a connection closed under us (by that, or by the browser) is opened again at the next use.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+
+import { LocolensError } from '../errors';
+import { defaultLocks, holdLock, type ILockManager } from '../store/locks';
 
 /** What a cached value depends on. */
 export interface ICacheKey {
@@ -87,8 +96,12 @@ export class ResultCache {
    */
   constructor(
     public maxBytes: number,
-    private readonly name = 'locolens-cache'
+    private readonly name = 'locolens-cache',
+    private readonly services: { openDB?: typeof openDB; locks?: ILockManager } = {}
   ) {}
+
+  /** The schema version this code writes. */
+  static readonly VERSION = 2;
 
   private db: Promise<IDBPDatabase<ICacheSchema>> | null = null;
   private clock = 0;
@@ -109,7 +122,7 @@ export class ResultCache {
         this.counters.entries = all.length;
         this.counters.bytes = all.reduce((sum, meta) => sum + meta.bytes, 0);
       } catch (error) {
-        this.stepAside('reading the cache failed', error);
+        this.failed('reading the cache failed', error);
       }
     }
     return { ...this.counters };
@@ -127,14 +140,44 @@ export class ResultCache {
    *   deleted and recomputed.
    * @param stored - the form kept in the cache (default: the value itself). A `compute` that
    *   throws (e.g. a cancelled analysis) stores nothing.
+   * @param signal - stops waiting for another tab computing the same key (a `cancelled` error).
    */
   async getOrCompute<T>(
     key: ICacheKey,
     compute: () => Promise<T>,
     validate: (value: unknown) => value is T,
-    stored: (value: T) => unknown = value => value
+    stored: (value: T) => unknown = value => value,
+    signal?: AbortSignal
   ): Promise<{ value: T; hit: boolean }> {
     const id = cacheKey(key);
+    if (!(await this.open())) {
+      this.counters.misses += 1;
+      return { value: await compute(), hit: false };
+    }
+    // One computation and one write per key at a time, across tabs: a second one waits, then hits.
+    let release: (() => void) | null;
+    try {
+      release = await holdLock(this.services.locks ?? defaultLocks(), `locolens-cache:${this.name}:${id}`, { signal });
+    } catch (error) {
+      if (signal?.aborted) {
+        throw new LocolensError('cancelled', 'the analysis was cancelled');
+      }
+      throw error;
+    }
+    try {
+      return await this.lockedGetOrCompute(id, key, compute, validate, stored);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async lockedGetOrCompute<T>(
+    id: string,
+    key: ICacheKey,
+    compute: () => Promise<T>,
+    validate: (value: unknown) => value is T,
+    stored: (value: T) => unknown
+  ): Promise<{ value: T; hit: boolean }> {
     const db = await this.open();
     if (db) {
       try {
@@ -154,7 +197,7 @@ export class ResultCache {
           await this.remove(db, id);
         }
       } catch (error) {
-        this.stepAside('reading the cache failed', error);
+        this.failed('reading the cache failed', error);
       }
     }
     this.counters.misses += 1;
@@ -170,7 +213,7 @@ export class ResultCache {
       await db?.clear('entries');
       await db?.clear('meta');
     } catch (error) {
-      this.stepAside('clearing the cache failed', error);
+      this.failed('clearing the cache failed', error);
     }
     this.counters.entries = 0;
     this.counters.bytes = 0;
@@ -194,12 +237,13 @@ export class ResultCache {
         transaction.done
       ]);
     } catch (error) {
-      if (error instanceof DOMException && error.name === 'QuotaExceededError') {
-        console.warn('locolens cache: the browser storage quota is full; clearing the cache and going on without it');
+      if ((error as DOMException)?.name === 'QuotaExceededError') {
+        // The space goes back to the other caches and tabs; the failed transaction wrote nothing.
         await this.clear();
+        this.stepAside('the browser storage quota is full', error);
         return;
       }
-      this.stepAside('writing to the cache failed', error);
+      this.failed('writing to the cache failed', error);
     }
   }
 
@@ -231,9 +275,23 @@ export class ResultCache {
       return Promise.resolve(null);
     }
     if (!this.db) {
-      // Version 2 keeps values and their LRU records apart (version 1 held both in one store and
-      // is dropped on upgrade: it is a cache).
-      this.db = openDB<ICacheSchema>(this.name, 2, {
+      // (A connection closed under us, by another tab's upgrade or the browser, forgets itself:
+      // see connect(); the next use opens it again.)
+      this.db = this.connect();
+    }
+    return this.db.catch(error => {
+      this.stepAside('IndexedDB cannot be opened', error);
+      return null;
+    });
+  }
+
+  /** Open the database; a request another tab blocks fails at once (no hanging). */
+  private connect(): Promise<IDBPDatabase<ICacheSchema>> {
+    return new Promise((resolve, reject) => {
+      let blocked = false;
+      const request = (this.services.openDB ?? openDB)<ICacheSchema>(this.name, ResultCache.VERSION, {
+        // Version 2 keeps values and their LRU records apart (version 1 held both in one store and
+        // is dropped on upgrade: it is a cache).
         upgrade(db, oldVersion) {
           if (oldVersion < 2) {
             for (const name of Array.from(db.objectStoreNames)) {
@@ -242,13 +300,38 @@ export class ResultCache {
             db.createObjectStore('entries', { keyPath: 'key' });
             db.createObjectStore('meta', { keyPath: 'key' }).createIndex('lastUsed', 'lastUsed');
           }
+        },
+        // Another tab holds an older version open and does not close it: step aside now rather
+        // than wait for it (the request, should it complete later, is closed at once).
+        blocked: () => {
+          blocked = true;
+          reject(new Error('another tab holds an older version of the cache open; close or reload it'));
+        },
+        // Another tab opens a newer version: close this connection so that it can upgrade.
+        blocking: (_current, _next, event) => {
+          (event.target as IDBDatabase).close();
+          if (this.db) {
+            this.db = null;
+          }
+        },
+        terminated: () => {
+          this.db = null;
         }
       });
-    }
-    return this.db.catch(error => {
-      this.stepAside('IndexedDB cannot be opened', error);
-      return null;
+      request.then(
+        db => (blocked ? db.close() : resolve(db)),
+        error => reject(error)
+      );
     });
+  }
+
+  /** A failed operation: a connection closed under us is opened again next time; anything else steps aside. */
+  private failed(reason: string, error: unknown): void {
+    if ((error as DOMException)?.name === 'InvalidStateError') {
+      this.db = null;
+      return;
+    }
+    this.stepAside(reason, error);
   }
 
   private stepAside(reason: string, error: unknown): void {

@@ -1,9 +1,10 @@
 /**
  * The tensor store's files in Node: plain files under a cache folder, read by offset.
  */
-import { mkdir, open, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, writeFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+import { LocolensError } from '../errors';
 import { pathParts, type IChunkFiles, type IStoredFolder } from './chunk-files';
 
 /** Chunk files under `root` (created on the first write). */
@@ -19,12 +20,26 @@ export class NodeChunkFiles implements IChunkFiles {
     await mkdir(dirname(target), { recursive: true });
     // Written beside and renamed: a reader never sees half a file.
     const temporary = `${target}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
-    await writeFile(temporary, data);
-    await rename(temporary, target);
+    try {
+      await writeFile(temporary, data);
+      await rename(temporary, target);
+    } catch (error) {
+      // (A disk full mid-write leaves nothing behind.)
+      await rm(temporary, { force: true }).catch(() => undefined);
+      throw error;
+    }
   }
 
   async read(path: string, ranges: Array<[number, number]> | null): Promise<Uint8Array> {
-    const handle = await open(this.resolve(path), 'r');
+    let handle: FileHandle;
+    try {
+      handle = await open(this.resolve(path), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new LocolensError('file-not-found', `${path}: not in the store`);
+      }
+      throw error;
+    }
     try {
       const spans = ranges ?? [[0, (await handle.stat()).size]];
       const out = new Uint8Array(spans.reduce((sum, [, length]) => sum + length, 0));
@@ -62,8 +77,12 @@ export class NodeChunkFiles implements IChunkFiles {
       }
       let bytes = 0;
       let modified = info.mtimeMs;
-      for (const file of await readdir(join(folder, name))) {
-        const fileInfo = await stat(join(folder, name, file));
+      for (const file of await readdir(join(folder, name)).catch(() => [] as string[])) {
+        // (A file renamed or removed meanwhile, e.g. a temporary: skipped.)
+        const fileInfo = await stat(join(folder, name, file)).catch(() => null);
+        if (!fileInfo) {
+          continue;
+        }
         bytes += fileInfo.size;
         modified = Math.max(modified, fileInfo.mtimeMs);
       }

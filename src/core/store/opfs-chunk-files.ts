@@ -5,8 +5,14 @@
  * #### Notes
  * A sync access handle locks its file; each call opens one, does its work and closes it, and a
  * call that meets another worker's lock retries briefly. Files are written once under a temporary
- * name and then moved, so a reader never sees half a chunk.
+ * name and then moved, so a reader never sees half a chunk. Reads open their handle read-only
+ * where the browser allows it (other tabs' readers of the same file then do not wait).
+ *
+ * A browser without OPFS (no `navigator.storage.getDirectory`) or without sync access handles
+ * fails every operation with an `io-error` saying so: the store steps aside once. A file that is
+ * not there is `file-not-found`.
  */
+import { LocolensError } from '../errors';
 import { pathParts, type IChunkFiles, type IStoredFolder } from './chunk-files';
 
 interface ISyncAccessHandle {
@@ -19,7 +25,7 @@ interface ISyncAccessHandle {
 }
 
 type SyncFileHandle = FileSystemFileHandle & {
-  createSyncAccessHandle(): Promise<ISyncAccessHandle>;
+  createSyncAccessHandle(options?: { mode?: 'readwrite' | 'read-only' }): Promise<ISyncAccessHandle>;
   move?(parent: FileSystemDirectoryHandle, name: string): Promise<void>;
 };
 
@@ -45,6 +51,9 @@ export class OpfsChunkFiles implements IChunkFiles {
   constructor(private readonly root: string) {}
 
   private async folder(parts: string[], create: boolean): Promise<FileSystemDirectoryHandle> {
+    if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') {
+      throw new LocolensError('io-error', 'OPFS is not available in this browser (no navigator.storage.getDirectory)');
+    }
     let folder = await navigator.storage.getDirectory();
     for (const part of [...pathParts(this.root), ...parts]) {
       folder = await folder.getDirectoryHandle(part, { create });
@@ -58,11 +67,14 @@ export class OpfsChunkFiles implements IChunkFiles {
     return (await folder.getFileHandle(parts[parts.length - 1], { create })) as SyncFileHandle;
   }
 
-  private async withAccess<T>(file: SyncFileHandle, work: (access: ISyncAccessHandle) => T): Promise<T> {
+  private async withAccess<T>(file: SyncFileHandle, work: (access: ISyncAccessHandle) => T, readOnly = false): Promise<T> {
+    if (typeof file.createSyncAccessHandle !== 'function') {
+      throw new LocolensError('io-error', 'OPFS sync access handles are not available in this browser (no createSyncAccessHandle)');
+    }
     for (let attempt = 0; ; attempt++) {
       let access: ISyncAccessHandle;
       try {
-        access = await file.createSyncAccessHandle();
+        access = await file.createSyncAccessHandle(readOnly ? { mode: 'read-only' } : undefined);
       } catch (error) {
         // Another worker holds the lock: wait a little (at most ~2 s in all).
         if ((error as DOMException)?.name === 'NoModificationAllowedError' && attempt < 40) {
@@ -104,20 +116,33 @@ export class OpfsChunkFiles implements IChunkFiles {
   }
 
   async read(path: string, ranges: Array<[number, number]> | null): Promise<Uint8Array> {
-    const file = await this.handle(path, false);
-    return this.withAccess(file, access => {
-      const spans = ranges ?? [[0, access.getSize()]];
-      const out = new Uint8Array(spans.reduce((sum, [, length]) => sum + length, 0));
-      let at = 0;
-      for (const [offset, length] of spans) {
-        const read = access.read(out.subarray(at, at + length), { at: offset });
-        if (read !== length) {
-          throw new Error(`${path}: short read (${read} of ${length} bytes)`);
-        }
-        at += length;
+    let file: SyncFileHandle;
+    try {
+      file = await this.handle(path, false);
+    } catch (error) {
+      const name = (error as DOMException)?.name;
+      if (name === 'NotFoundError' || name === 'TypeMismatchError') {
+        throw new LocolensError('file-not-found', `${path}: not in the store`);
       }
-      return out;
-    });
+      throw error;
+    }
+    return this.withAccess(
+      file,
+      access => {
+        const spans = ranges ?? [[0, access.getSize()]];
+        const out = new Uint8Array(spans.reduce((sum, [, length]) => sum + length, 0));
+        let at = 0;
+        for (const [offset, length] of spans) {
+          const read = access.read(out.subarray(at, at + length), { at: offset });
+          if (read !== length) {
+            throw new Error(`${path}: short read (${read} of ${length} bytes)`);
+          }
+          at += length;
+        }
+        return out;
+      },
+      true
+    );
   }
 
   async remove(path: string): Promise<void> {

@@ -14,14 +14,20 @@
  * - The files live with the decode workers (sync access handles exist only in workers); this
  *   class sends them the operations. Every failure makes the store step aside (a console
  *   warning, the data decoded from parquet instead), never a wrong result.
+ * - Two tabs share the origin's OPFS: a block is written under an exclusive Web Lock on its
+ *   folder (`claim`, never waited for: a block another tab is writing or reading is not written
+ *   here) and read under a shared one (`openBlocks`), so no folder is written twice at once,
+ *   rewritten while read, or removed (eviction, _Clear cache_) while in use.
  */
 import { transfer } from 'comlink';
 
+import { errorCode } from '../errors';
 import { hashText } from '../hash';
 import type { DecodePool } from '../worker/decode-service';
 import type { StoreAnswer, StoreOperation } from '../worker/decode-service';
 import { PHASES, type ICycleTensor } from '../kernels/types';
 import type { IStoredFolder } from './chunk-files';
+import { defaultLocks, holdLock, type ILockManager } from './locks';
 
 /** The index of one stored block. */
 export interface IStoredBlock {
@@ -41,6 +47,27 @@ export interface ITensorStoreStats {
   bytesWritten: number;
   /** Set when the store stepped aside, with the reason. */
   disabled?: string;
+}
+
+/** A block's folder held for writing (an exclusive lock): chunks first, the index last. */
+export interface IBlockClaim {
+  /** The folder to write into. */
+  folder: string;
+  /** A private folder of this run (a spill), never indexed: removed at the end. */
+  private: boolean;
+  /** Write the index, then release the folder: from now on the block is served from the store. */
+  commit(index: IStoredBlock): Promise<void>;
+  /** Remove what was written, then release the folder. */
+  remove(): Promise<void>;
+  /** Release the folder (idempotent). */
+  release(): void;
+}
+
+/** Stored blocks held for reading (shared locks): nobody writes or removes them until `release`. */
+export interface IStoreReading {
+  blocks: Array<{ folder: string; index: IStoredBlock }>;
+  /** Release the folders (once this reading's use markers are written). */
+  release(): Promise<void>;
 }
 
 /** A block being written: chunks first, the index last. */
@@ -64,8 +91,14 @@ export class TensorStore {
     readonly pool: DecodePool,
     readonly root: string,
     private readonly version: string,
-    public maxBytes = 2 * 1024 ** 3
+    public maxBytes = 2 * 1024 ** 3,
+    readonly locks: ILockManager = defaultLocks()
   ) {}
+
+  /** The Web Lock of a folder (the root names the store: two stores of one origin share it). */
+  private lockName(folder: string): string {
+    return `locolens-store:${this.root}/${folder}`;
+  }
 
   readonly stats: ITensorStoreStats = { blocksRead: 0, blocksWritten: 0, bytesRead: 0, bytesWritten: 0 };
 
@@ -74,29 +107,133 @@ export class TensorStore {
     return `b${hashText(JSON.stringify([this.version, identity, features, subject, task]))}`;
   }
 
-  /** The index of a stored block, or null when absent, incomplete or unreadable. */
-  async index(folder: string, features: string[]): Promise<IStoredBlock | null> {
+  /** The index of a block, null when absent, 'corrupt' when unreadable (a warning). */
+  private async readIndex(
+    folder: string,
+    features: string[] | null,
+    markers?: Array<Promise<unknown>>
+  ): Promise<IStoredBlock | null | 'corrupt'> {
     // One read (no separate existence check): a missing index is a block not stored.
     let bytes: StoreAnswer;
     try {
       bytes = await this.call({ op: 'read', path: `${folder}/index.json`, ranges: null });
-    } catch {
+    } catch (error) {
+      // No index is a block not stored; a store that cannot work here (no OPFS) steps aside.
+      if (errorCode(error) === 'io-error') {
+        this.stepAside(error);
+      }
       return null;
     }
     try {
       const index = JSON.parse(new TextDecoder().decode(bytes as Uint8Array)) as IStoredBlock;
       const chunkCycles = index.chunks.reduce((sum, chunk) => sum + chunk.cycles, 0);
-      if (index.version !== 1 || JSON.stringify(index.features) !== JSON.stringify(features) || chunkCycles !== index.cycles) {
+      if (
+        index.version !== 1 ||
+        (features && JSON.stringify(index.features) !== JSON.stringify(features)) ||
+        chunkCycles !== index.cycles
+      ) {
         throw new Error('index does not match');
       }
+      if (!features) {
+        return index;
+      }
       // A use counts as recent (eviction goes by last use, not by last write): a small marker file.
-      void this.call({ op: 'write', path: `${folder}/used`, data: new TextEncoder().encode(String(Date.now())) }).catch(() => undefined);
+      // (Written while the block is read; a holder releases the folder only once it is done, so it
+      // never lands in a folder removed meanwhile.)
+      const marker = this.call({ op: 'write', path: `${folder}/used`, data: new TextEncoder().encode(String(Date.now())) }).catch(
+        () => undefined
+      );
+      markers?.push(marker);
       return index;
     } catch (error) {
       console.warn(`locolens: stored tensor ${folder} is corrupted (${String(error)}); it is removed and decoded again`);
-      await this.call({ op: 'remove', path: folder }).catch(() => undefined);
+      return 'corrupt';
+    }
+  }
+
+  /**
+   * Hold blocks for reading: a shared lock on each folder, then its index.
+   *
+   * @returns null when a block is not (completely) stored, or another tab is writing or removing
+   *   it (its data then comes from parquet); a corrupted block is removed.
+   */
+  async openBlocks(folders: string[], features: string[]): Promise<IStoreReading | null> {
+    const releases: Array<(() => void) | null> = [];
+    const markers: Array<Promise<unknown>> = [];
+    const release = async () => {
+      await Promise.allSettled(markers);
+      releases.forEach(free => free?.());
+    };
+    try {
+      releases.push(
+        ...(await Promise.all(folders.map(folder => holdLock(this.locks, this.lockName(folder), { mode: 'shared', ifAvailable: true }))))
+      );
+      if (releases.some(free => !free)) {
+        await release();
+        return null;
+      }
+      const indices = await Promise.all(folders.map(folder => this.readIndex(folder, features, markers)));
+      if (indices.every(index => index && index !== 'corrupt')) {
+        return { blocks: folders.map((folder, b) => ({ folder, index: indices[b] as IStoredBlock })), release };
+      }
+      await release();
+      await Promise.all(folders.filter((_, b) => indices[b] === 'corrupt').map(folder => this.remove(folder).catch(() => undefined)));
+      return null;
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  /**
+   * Hold a block's folder for writing: an exclusive lock, never waited for. The folder starts
+   * empty (what a crashed or cancelled writer left is removed).
+   *
+   * @param options.private - a folder of this run only (`<folder>-<random>`), for a spill that
+   *   cannot go to the block's folder; it is never indexed.
+   * @returns null when another writer or a reader holds the folder, or the block is stored
+   *   already: it is then not written here.
+   */
+  async claim(folder: string, options: { private?: boolean } = {}): Promise<IBlockClaim | null> {
+    const name = options.private ? `${folder}-${Math.random().toString(16).slice(2, 10)}` : folder;
+    const free = await holdLock(this.locks, this.lockName(name), { ifAvailable: true });
+    if (!free) {
       return null;
     }
+    try {
+      if (!options.private) {
+        // (Any readable index, whatever its features: the folder's name carries them.)
+        const index = await this.readIndex(name, null);
+        if (index !== null && index !== 'corrupt') {
+          free();
+          return null;
+        }
+        await this.call({ op: 'remove', path: name });
+      }
+    } catch (error) {
+      free();
+      this.stepAside(error);
+      return null;
+    }
+    return {
+      folder: name,
+      private: !!options.private,
+      commit: async index => {
+        try {
+          await this.writeIndex(name, index);
+        } finally {
+          free();
+        }
+      },
+      remove: async () => {
+        try {
+          await this.call({ op: 'remove', path: name }).catch(() => undefined);
+        } finally {
+          free();
+        }
+      },
+      release: free
+    };
   }
 
   /**
@@ -120,13 +257,22 @@ export class TensorStore {
     };
   }
 
-  /** Start writing a block (its chunks in order, then `commit`). */
+  /**
+   * Start writing a block (its chunks in order, then `commit`). The folder is claimed at the
+   * first chunk: when another tab holds it, or the block is stored already, nothing is written.
+   */
   writer(folder: string, subject: string, task: string, features: string[], cycles: number): IBlockWriter {
     const chunks: IStoredBlock['chunks'] = [];
     let failed = false;
+    let claim: Promise<IBlockClaim | null> | null = null;
     return {
       add: async (firstCycle, tensor) => {
         if (failed || this.stats.disabled) {
+          failed = true;
+          return;
+        }
+        claim ??= this.claim(folder);
+        if (!(await claim)) {
           failed = true;
           return;
         }
@@ -142,27 +288,26 @@ export class TensorStore {
         }
       },
       commit: async () => {
-        if (failed || chunks.reduce((sum, chunk) => sum + chunk.cycles, 0) !== cycles) {
-          await this.call({ op: 'remove', path: folder }).catch(() => undefined);
+        const held = await claim;
+        if (!held) {
           return;
         }
-        const index: IStoredBlock = { version: 1, subject, task, features, cycles, chunks };
-        try {
-          await this.call({ op: 'write', path: `${folder}/index.json`, data: new TextEncoder().encode(JSON.stringify(index)) });
-          this.stats.blocksWritten += 1;
-        } catch (error) {
-          this.stepAside(error);
+        if (failed || chunks.reduce((sum, chunk) => sum + chunk.cycles, 0) !== cycles) {
+          await held.remove();
+          return;
         }
+        await held.commit({ version: 1, subject, task, features, cycles, chunks });
       },
       abort: async () => {
-        await this.call({ op: 'remove', path: folder }).catch(() => undefined);
+        await (await claim)?.remove();
       }
     };
   }
 
   /**
-   * Write a block's index (its chunk files were written by the workers): from now on the block
-   * is served from the store. A failure makes the store step aside and removes the folder.
+   * Write a block's index (its chunk files were written by the workers, under a `claim` of its
+   * folder): from now on the block is served from the store. A failure makes the store step
+   * aside and removes the folder.
    */
   async writeIndex(folder: string, index: IStoredBlock): Promise<void> {
     try {
@@ -175,9 +320,23 @@ export class TensorStore {
     }
   }
 
-  /** Remove one block. */
-  async remove(folder: string): Promise<void> {
-    await this.call({ op: 'remove', path: folder });
+  /**
+   * Remove one block, unless another tab (or run) holds it: a block being read or written is
+   * left alone.
+   *
+   * @returns whether it was removed.
+   */
+  async remove(folder: string): Promise<boolean> {
+    const free = await holdLock(this.locks, this.lockName(folder), { ifAvailable: true });
+    if (!free) {
+      return false;
+    }
+    try {
+      await this.call({ op: 'remove', path: folder });
+      return true;
+    } finally {
+      free();
+    }
   }
 
   /** The stored blocks with their sizes. */
@@ -210,17 +369,18 @@ export class TensorStore {
       if (keep.has(name)) {
         continue;
       }
-      await this.call({ op: 'remove', path: name });
-      total -= folder.bytes;
-      removed += 1;
+      if (await this.remove(name)) {
+        total -= folder.bytes;
+        removed += 1;
+      }
     }
     return removed;
   }
 
-  /** Remove every stored block. */
+  /** Remove every stored block (but those another tab is reading or writing now). */
   async clear(): Promise<void> {
     for (const folder of await this.folders()) {
-      await this.call({ op: 'remove', path: folder.path.split('/').pop()! });
+      await this.remove(folder.path.split('/').pop()!);
     }
   }
 

@@ -287,14 +287,14 @@ export class AnalysisJobs {
           stored = name;
           result.stored = name;
         } catch (error) {
-          result.storeError = error instanceof Error ? error.message : String(error);
+          result.storeError = storeErrorText(error);
         }
       } else {
         // A cache copy: written while the kernels go on, reported by `flush`.
         this.writesOf(job).pending.push(
           write.then(
             () => void this.writesOf(job).done.push({ block: block.block, name, firstCycle, cycles: tensor.cycles }),
-            error => void this.writesOf(job).errors.push(error instanceof Error ? error.message : String(error))
+            error => void this.writesOf(job).errors.push(storeErrorText(error))
           )
         );
       }
@@ -453,4 +453,12 @@ export class AnalysisJobs {
     this.jobs.delete(job);
     this.writes.delete(job);
   }
+}
+
+/** A failed store write as text, with its kind for a DOMException ("QuotaExceededError: …"): the store's step-aside reason. */
+function storeErrorText(error: unknown): string {
+  if (typeof DOMException !== 'undefined' && error instanceof DOMException) {
+    return `${error.name}: ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,9 @@
  * never taken from a file or a notebook.
  */
 
+/** How every error of a store that cannot work in this environment begins (no OPFS, ...). */
+export const STORE_UNAVAILABLE = 'the tensor store is not available here';
+
 /** One folder of the store and its size. */
 export interface IStoredFolder {
   path: string;

@@ -44,7 +44,7 @@ export class LocalLocks implements ILockManager {
       return callback(null);
     } else {
       if (options.signal?.aborted) {
-        throw abortError();
+        throw options.signal.reason ?? abortError();
       }
       await new Promise<void>((resolve, reject) => {
         const waiter = { mode, grant: resolve };
@@ -53,7 +53,7 @@ export class LocalLocks implements ILockManager {
           const at = state.waiting.indexOf(waiter);
           if (at >= 0) {
             state.waiting.splice(at, 1);
-            reject(abortError());
+            reject(options.signal?.reason ?? abortError());
             this.grant(name);
           }
         });

@@ -13,7 +13,7 @@
  * not there is `file-not-found`.
  */
 import { LocolensError } from '../errors';
-import { pathParts, type IChunkFiles, type IStoredFolder } from './chunk-files';
+import { STORE_UNAVAILABLE, pathParts, type IChunkFiles, type IStoredFolder } from './chunk-files';
 
 interface ISyncAccessHandle {
   read(buffer: Uint8Array, options?: { at?: number }): number;
@@ -52,7 +52,7 @@ export class OpfsChunkFiles implements IChunkFiles {
 
   private async folder(parts: string[], create: boolean): Promise<FileSystemDirectoryHandle> {
     if (typeof navigator === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') {
-      throw new LocolensError('io-error', 'OPFS is not available in this browser (no navigator.storage.getDirectory)');
+      throw new LocolensError('io-error', `${STORE_UNAVAILABLE}: no OPFS in this browser (navigator.storage.getDirectory)`);
     }
     let folder = await navigator.storage.getDirectory();
     for (const part of [...pathParts(this.root), ...parts]) {
@@ -69,7 +69,7 @@ export class OpfsChunkFiles implements IChunkFiles {
 
   private async withAccess<T>(file: SyncFileHandle, work: (access: ISyncAccessHandle) => T, readOnly = false): Promise<T> {
     if (typeof file.createSyncAccessHandle !== 'function') {
-      throw new LocolensError('io-error', 'OPFS sync access handles are not available in this browser (no createSyncAccessHandle)');
+      throw new LocolensError('io-error', `${STORE_UNAVAILABLE}: no OPFS sync access handles in this browser (createSyncAccessHandle)`);
     }
     for (let attempt = 0; ; attempt++) {
       let access: ISyncAccessHandle;

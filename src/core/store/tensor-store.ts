@@ -15,18 +15,19 @@
  *   class sends them the operations. Every failure makes the store step aside (a console
  *   warning, the data decoded from parquet instead), never a wrong result.
  * - Two tabs share the origin's OPFS: a block is written under an exclusive Web Lock on its
- *   folder (`claim`, never waited for: a block another tab is writing or reading is not written
- *   here) and read under a shared one (`openBlocks`), so no folder is written twice at once,
- *   rewritten while read, or removed (eviction, _Clear cache_) while in use.
+ *   folder (`claim`) and read under a shared one (`openBlocks`), each waited for a moment only
+ *   (a block another tab is writing is decoded from parquet here, not written, not read), so no
+ *   folder is written twice at once, rewritten while read, or removed (eviction, _Clear cache_)
+ *   while in use.
  */
 import { transfer } from 'comlink';
 
-import { errorCode } from '../errors';
+import { describeError, errorCode } from '../errors';
 import { hashText } from '../hash';
 import type { DecodePool } from '../worker/decode-service';
 import type { StoreAnswer, StoreOperation } from '../worker/decode-service';
 import { PHASES, type ICycleTensor } from '../kernels/types';
-import type { IStoredFolder } from './chunk-files';
+import { STORE_UNAVAILABLE, type IStoredFolder } from './chunk-files';
 import { defaultLocks, holdLock, type ILockManager } from './locks';
 
 /** The index of one stored block. */
@@ -100,6 +101,25 @@ export class TensorStore {
     return `locolens-store:${this.root}/${folder}`;
   }
 
+  /** How long a lock is waited for before the folder counts as held elsewhere (ms). */
+  static lockWaitMs = 250;
+
+  /**
+   * A folder's lock, waited for briefly (a lock just released, by this tab too, is granted a
+   * moment later), or null when another tab holds it longer (it is then left alone).
+   */
+  private async hold(folder: string, mode: 'shared' | 'exclusive'): Promise<(() => void) | null> {
+    const signal = AbortSignal.timeout(TensorStore.lockWaitMs);
+    try {
+      return await holdLock(this.locks, this.lockName(folder), { mode, signal });
+    } catch (error) {
+      if (signal.aborted) {
+        return null;
+      }
+      throw error;
+    }
+  }
+
   readonly stats: ITensorStoreStats = { blocksRead: 0, blocksWritten: 0, bytesRead: 0, bytesWritten: 0 };
 
   /** The folder of a block. */
@@ -107,22 +127,28 @@ export class TensorStore {
     return `b${hashText(JSON.stringify([this.version, identity, features, subject, task]))}`;
   }
 
-  /** The index of a block, null when absent, 'corrupt' when unreadable (a warning). */
+  /**
+   * The index of a block: 'absent' when there is none, 'corrupt' when it cannot be parsed or does
+   * not match (a warning), 'unreadable' when reading it failed otherwise (then nothing is assumed).
+   */
   private async readIndex(
     folder: string,
     features: string[] | null,
     markers?: Array<Promise<unknown>>
-  ): Promise<IStoredBlock | null | 'corrupt'> {
+  ): Promise<IStoredBlock | 'absent' | 'unreadable' | 'corrupt'> {
     // One read (no separate existence check): a missing index is a block not stored.
     let bytes: StoreAnswer;
     try {
       bytes = await this.call({ op: 'read', path: `${folder}/index.json`, ranges: null });
     } catch (error) {
-      // No index is a block not stored; a store that cannot work here (no OPFS) steps aside.
-      if (errorCode(error) === 'io-error') {
+      if (errorCode(error) === 'file-not-found') {
+        return 'absent';
+      }
+      // A store that cannot work here (no OPFS) steps aside.
+      if (describeError(error).startsWith(STORE_UNAVAILABLE)) {
         this.stepAside(error);
       }
-      return null;
+      return 'unreadable';
     }
     try {
       const index = JSON.parse(new TextDecoder().decode(bytes as Uint8Array)) as IStoredBlock;
@@ -165,15 +191,13 @@ export class TensorStore {
       releases.forEach(free => free?.());
     };
     try {
-      releases.push(
-        ...(await Promise.all(folders.map(folder => holdLock(this.locks, this.lockName(folder), { mode: 'shared', ifAvailable: true }))))
-      );
+      releases.push(...(await Promise.all(folders.map(folder => this.hold(folder, 'shared')))));
       if (releases.some(free => !free)) {
         await release();
         return null;
       }
       const indices = await Promise.all(folders.map(folder => this.readIndex(folder, features, markers)));
-      if (indices.every(index => index && index !== 'corrupt')) {
+      if (indices.every(index => typeof index === 'object')) {
         return { blocks: folders.map((folder, b) => ({ folder, index: indices[b] as IStoredBlock })), release };
       }
       await release();
@@ -186,7 +210,7 @@ export class TensorStore {
   }
 
   /**
-   * Hold a block's folder for writing: an exclusive lock, never waited for. The folder starts
+   * Hold a block's folder for writing: an exclusive lock, waited for a moment only. The folder starts
    * empty (what a crashed or cancelled writer left is removed).
    *
    * @param options.private - a folder of this run only (`<folder>-<random>`), for a spill that
@@ -196,15 +220,16 @@ export class TensorStore {
    */
   async claim(folder: string, options: { private?: boolean } = {}): Promise<IBlockClaim | null> {
     const name = options.private ? `${folder}-${Math.random().toString(16).slice(2, 10)}` : folder;
-    const free = await holdLock(this.locks, this.lockName(name), { ifAvailable: true });
+    const free = await this.hold(name, 'exclusive');
     if (!free) {
       return null;
     }
     try {
       if (!options.private) {
-        // (Any readable index, whatever its features: the folder's name carries them.)
+        // (Any readable index, whatever its features: the folder's name carries them.) Only a
+        // folder without one, or with a corrupted one, is (emptied and) written.
         const index = await this.readIndex(name, null);
-        if (index !== null && index !== 'corrupt') {
+        if (index !== 'absent' && index !== 'corrupt') {
           free();
           return null;
         }
@@ -327,7 +352,7 @@ export class TensorStore {
    * @returns whether it was removed.
    */
   async remove(folder: string): Promise<boolean> {
-    const free = await holdLock(this.locks, this.lockName(folder), { ifAvailable: true });
+    const free = await this.hold(folder, 'exclusive');
     if (!free) {
       return false;
     }

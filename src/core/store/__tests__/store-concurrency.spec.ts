@@ -223,8 +223,12 @@ describe('the tensor store under storage faults', () => {
   }
 
   it.each([
-    ['no navigator.storage.getDirectory', undefined, /OPFS is not available in this browser/],
-    ['no createSyncAccessHandle', { storage: { getDirectory: async () => fakeDirectory() } }, /sync access handles are not available/]
+    ['no navigator.storage.getDirectory', undefined, /tensor store is not available here: no OPFS in this browser/],
+    [
+      'no createSyncAccessHandle',
+      { storage: { getDirectory: async () => fakeDirectory() } },
+      /tensor store is not available here: no OPFS sync access handles/
+    ]
   ])('without OPFS (%s): the store steps aside once, nothing is written', async (_, navigator, reason) => {
     Object.defineProperty(globalThis, 'navigator', { value: navigator, configurable: true });
     const on = opfsPool();

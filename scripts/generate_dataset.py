@@ -372,6 +372,8 @@ DEFAULTS: Dict[str, Any] = {
     "drop_rows": [],               # [[subject_index, task, n_rows_dropped_at_end], ...]
     "order": "subject",            # file order: subject by subject, or task by task
     "writer": "row-groups",        # row-groups (row_group_size) | per-task (LocoHub: one write_table per task)
+    "page_checksum": False,        # CRC32 per page (pyarrow's write_page_checksum)
+    "data_page_size": None,        # bytes per data page (None: pyarrow's 1 MB)
 }
 
 PRESETS: Dict[str, Dict[str, Any]] = {
@@ -865,7 +867,9 @@ def write_plan(sink: Any, o: Dict[str, Any], plan: Dict[str, Any]) -> Tuple[int,
     n_groups = 0
     rows = 0
     with pq.ParquetWriter(sink, schema, compression=_codec(o["compression"]),
-                          use_dictionary=_use_dictionary(o)) as writer:
+                          use_dictionary=_use_dictionary(o),
+                          write_page_checksum=bool(o.get("page_checksum")),
+                          data_page_size=o.get("data_page_size")) as writer:
         if o.get("writer") == "per-task":
             # LocoHub's converters: one table per task, written with pyarrow's default row groups.
             task_tables: List[pa.Table] = []
@@ -1389,6 +1393,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--target-mb", type=float, help="choose cycles to reach about N MB")
     ap.add_argument("--outliers", type=int, help="number of outlier cycles (default: auto)")
     ap.add_argument("--nan-runs", type=int, help="number of missing runs (default: auto)")
+    ap.add_argument("--page-checksum", action="store_true", default=None,
+                    help="write a CRC32 checksum in every page header (pyarrow's write_page_checksum)")
+    ap.add_argument("--data-page-size", type=int, help="bytes per data page (default: pyarrow's 1 MB)")
     ap.add_argument("--force", action="store_true", help="rewrite even if up to date")
     a = ap.parse_args(argv)
     if a.preset == "fixtures":
@@ -1398,7 +1405,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
              cycles=a.cycles, tasks=a.tasks, variables=a.variables, dtype=a.dtype,
              compression=a.compression, row_group_size=a.row_group_size,
              string_encoding=a.string_encoding, seed=a.seed, missing=a.missing,
-             target_mb=a.target_mb, outliers=a.outliers, nan_runs=a.nan_runs)
+             target_mb=a.target_mb, outliers=a.outliers, nan_runs=a.nan_runs,
+             page_checksum=a.page_checksum, data_page_size=a.data_page_size)
     return 0
 
 

@@ -16,23 +16,28 @@ import { blobView, type IByteSource } from '../io/byte-source';
 import type { ColumnData, IColumnBatch } from './column-data';
 import type { IParquetFileInfo } from './footer';
 import { parquetWasm } from './parquet-wasm';
+import { PageCheckingSource } from './page-checks';
 
 type WasmParquetFile = Awaited<ReturnType<Awaited<ReturnType<typeof parquetWasm>>['ParquetFile']['fromFile']>>;
 
 /** Reads column chunks of an open file. */
 export class ParquetColumnReader {
   private constructor(
-    private readonly source: IByteSource,
+    private readonly source: PageCheckingSource,
     private readonly info: IParquetFileInfo,
     private readonly file: WasmParquetFile
   ) {}
 
-  /** Open a reader over `source` (parquet-wasm reads the footer once more itself). */
+  /**
+   * Open a reader over `source` (parquet-wasm reads the footer once more itself). The pages of
+   * every column chunk it reads are checked on arrival (page-checks.ts).
+   */
   static async open(source: IByteSource, info: IParquetFileInfo): Promise<ParquetColumnReader> {
     const wasm = await parquetWasm();
+    const checked = new PageCheckingSource(source, info);
     try {
-      const file = await wasm.ParquetFile.fromFile(blobView(source));
-      return new ParquetColumnReader(source, info, file);
+      const file = await wasm.ParquetFile.fromFile(blobView(checked));
+      return new ParquetColumnReader(checked, info, file);
     } catch (error) {
       throw new LocolensError('corrupt-parquet', `${source.name}: parquet-wasm cannot open the file (${String(error)})`);
     }
@@ -81,6 +86,7 @@ export class ParquetColumnReader {
     let ffi: ReturnType<Awaited<ReturnType<WasmParquetFile['read']>>['intoFFI']>;
     try {
       // Named for a trap that escapes (see decode-context.ts).
+      this.source.clearFailure();
       setDecodeContext(this.source.name, rowGroup, columns);
       const wasmTable = await this.file.read({
         rowGroups: [rowGroup],
@@ -97,6 +103,9 @@ export class ParquetColumnReader {
       }
     } catch (error) {
       clearDecodeContext();
+      if (this.source.failure) {
+        throw this.source.failure;
+      }
       if (error instanceof LocolensError) {
         throw error;
       }
@@ -129,9 +138,13 @@ export class ParquetColumnReader {
       throw new LocolensError('bad-argument', `${this.source.name}: no row group ${rowGroup}`);
     }
     try {
+      this.source.clearFailure();
       setDecodeContext(this.source.name, rowGroup, columns);
       return await this.file.read({ rowGroups: [rowGroup], columns, batchSize: Math.max(1, group.numRows) });
     } catch (error) {
+      if (this.source.failure) {
+        throw this.source.failure;
+      }
       throw new LocolensError('corrupt-parquet', `${this.source.name}: row group ${rowGroup} cannot be decoded (${describe(error)})`);
     } finally {
       clearDecodeContext();

@@ -10,14 +10,23 @@
 
 /** The decode in progress (one at a time per worker). */
 let current: { file: string; rowGroup: number; columns: string[] } | null = null;
+/** A damaged page found in the bytes of the decode in progress (page-checks.ts): the better message. */
+let found: { code: string; message: string } | null = null;
 
 /** Mark the decode in progress (until `clearDecodeContext`). */
 export function setDecodeContext(file: string, rowGroup: number, columns: string[]): void {
   current = { file, rowGroup, columns };
+  found = null;
 }
 
 export function clearDecodeContext(): void {
   current = null;
+  found = null;
+}
+
+/** Note what is wrong with the bytes being decoded (the decoder may trap on them). */
+export function noteDecodeFailure(code: string, message: string): void {
+  found = { code, message };
 }
 
 /** The prefix of a crash message that carries a code: `locolens-error:<code>:<message>`. */
@@ -26,6 +35,9 @@ const MARK = 'locolens-error:';
 /** The message a worker dies with after an uncaught error (a coded one during a decode). */
 export function crashMessage(error: unknown): string {
   const original = error instanceof Error ? error.message : String(error);
+  if (found) {
+    return `${MARK}${found.code}:${found.message}`;
+  }
   if (!current) {
     return original;
   }

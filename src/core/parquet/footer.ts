@@ -46,6 +46,8 @@ export interface IRowGroupInfo {
   /** First row of the group in the file. */
   firstRow: number;
   compressedBytes: number;
+  /** Where each column chunk lies (first page, compressed size), for the page checks. */
+  chunks?: Array<{ column: string; start: number; size: number }>;
 }
 
 /** Everything the footer tells about a file. */
@@ -138,12 +140,29 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
       );
     }
     let compressed = 0;
+    const chunks: NonNullable<IRowGroupInfo['chunks']> = [];
     for (const chunk of group.columns) {
       const meta = chunk.meta_data;
       if (!meta) {
         continue;
       }
       const column = byName.get(meta.path_in_schema.join('.'));
+      const name = JSON.stringify(meta.path_in_schema.join('.'));
+      // Flat columns: every chunk holds one value (or null) per row of its row group, of the
+      // schema's type. A chunk that says otherwise would send a decoder after rows or a type the
+      // file does not have.
+      if (Number(meta.num_values) !== numRows) {
+        throw new LocolensError(
+          'corrupt-parquet',
+          `${source.name}: row group ${index} declares ${numRows} rows, but its column ${name} holds ${String(meta.num_values)} values; the footer is damaged`
+        );
+      }
+      if (column && meta.type !== column.physicalType) {
+        throw new LocolensError(
+          'corrupt-parquet',
+          `${source.name}: column ${name} is ${column.physicalType} in the schema but ${String(meta.type)} in row group ${index}; the footer is damaged`
+        );
+      }
       const size = Number(meta.total_compressed_size);
       const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
       if (!(size >= 0) || !(start >= 4) || start + size > dataEnd) {
@@ -153,6 +172,7 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
         );
       }
       compressed += size;
+      chunks.push({ column: meta.path_in_schema.join('.'), start, size });
       if (!column) {
         continue;
       }
@@ -171,9 +191,21 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
         column.nullCount += Number(nulls);
       }
     }
-    rowGroups.push({ index, numRows, firstRow, compressedBytes: compressed });
+    if (chunks.length !== columns.length) {
+      throw new LocolensError(
+        'corrupt-parquet',
+        `${source.name}: row group ${index} has ${chunks.length} column chunks for the ${columns.length} columns of the schema; the footer is damaged`
+      );
+    }
+    rowGroups.push({ index, numRows, firstRow, compressedBytes: compressed, chunks });
     firstRow += numRows;
   });
+  if (Number(metadata.num_rows) !== firstRow) {
+    throw new LocolensError(
+      'corrupt-parquet',
+      `${source.name}: the file declares ${String(metadata.num_rows)} rows but its row groups hold ${firstRow}; the footer is damaged`
+    );
+  }
   const compression = [...new Set(columns.flatMap(column => column.codecs))].sort();
   const keyValue: Record<string, string> = {};
   for (const entry of metadata.key_value_metadata ?? []) {

@@ -12,6 +12,7 @@ export type LocolensErrorCode =
   | 'missing-columns'
   | 'not-phase-indexed'
   | 'io-error'
+  | 'file-changed'
   | 'worker-crashed'
   | 'cancelled'
   | 'bad-argument';

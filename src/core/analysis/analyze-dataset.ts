@@ -6,7 +6,7 @@
 import { inspectDataset } from '../dataset/inspect-dataset';
 import type { IDatasetSummary } from '../dataset/dataset-summary';
 import { LocolensError, describeError } from '../errors';
-import type { SourceSpec } from '../io/byte-source';
+import { pinnedSpec, type SourceSpec } from '../io/byte-source';
 import {
   referenceBackend,
   selectBackend,
@@ -195,6 +195,8 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
   const threshold = options.outlierThreshold ?? 2;
   const withPhases = options.phaseCorrelations ?? true;
   const summary = options.summary ?? (await inspectDataset(pool, spec));
+  // Only the version of the file summarized is read: an overwrite since is file-changed.
+  spec = pinnedSpec(spec, summary.file.version);
   if (!summary.keyColumns.subject || !summary.keyColumns.task) {
     throw new LocolensError('missing-columns', `${summary.file.name}: subject and task columns are needed to find cycles`);
   }

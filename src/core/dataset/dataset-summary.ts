@@ -112,6 +112,8 @@ export interface IDatasetSummary {
     rowGroupRows: number[];
     compression: string[];
     createdBy?: string;
+    /** The version of the file summarized (a local file's size and modification time): runs read only it. */
+    version?: string;
   };
   columns: Array<Pick<IColumnInfo, 'name' | 'type' | 'physicalType' | 'nullable' | 'nullCount' | 'compressedBytes' | 'dictionaryEncoded'>>;
   keyColumns: IKeyColumns;
@@ -288,7 +290,8 @@ export function buildDatasetSummary(
       rowGroups: info.rowGroups.length,
       rowGroupRows: info.rowGroups.map(group => group.numRows),
       compression: info.compression,
-      createdBy: info.createdBy
+      createdBy: info.createdBy,
+      version: info.version
     },
     columns: info.columns.map(({ name, type, physicalType, nullable, nullCount, compressedBytes, dictionaryEncoded }) => ({
       name,

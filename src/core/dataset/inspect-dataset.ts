@@ -2,7 +2,7 @@
  * The dataset summary of a file, computed by the worker pool from the footer and the key
  * columns only (subject, task, task_id, phase), never the whole file.
  */
-import type { SourceSpec } from '../io/byte-source';
+import { pinnedSpec, type SourceSpec } from '../io/byte-source';
 import type { IParquetFileInfo } from '../parquet/footer';
 import type { DecodePool } from '../worker/decode-service';
 import { buildDatasetSummary, findKeyColumns, withNanCounts, type IDatasetSummary } from './dataset-summary';
@@ -32,6 +32,8 @@ export async function inspectDataset(pool: DecodePool, spec: SourceSpec, options
   const footer = options.footer ?? (await pool.run(api => api.footer(spec)));
   count(footer.io);
   const info: IParquetFileInfo = footer.value;
+  // The rest reads the version of the file whose footer this is (an overwrite is file-changed).
+  spec = pinnedSpec(spec, info.version);
   const keys = findKeyColumns(info.columns);
   let merged;
   if (keys.keys.subject && keys.keys.task) {

@@ -32,11 +32,18 @@ export interface IByteSource {
   close(): Promise<void>;
   /** Whether the file changed since it was opened (where the source can tell cheaply). */
   changed?(): Promise<boolean>;
+  /** The version of the file opened (a local file's size and modification time), where known. */
+  readonly version?: string;
 }
 
 /** Where a worker finds a file: enough to open an IByteSource in any thread. */
 export type SourceSpec =
-  | { kind: 'file'; path: string }
+  | {
+      kind: 'file';
+      path: string;
+      /** The version the run expects (from its summary): another one is a `file-changed` error. */
+      version?: string;
+    }
   | {
       kind: 'http';
       /** Absolute URL of the raw bytes, e.g. `<base>/files/<path>`. */
@@ -56,6 +63,14 @@ export type SourceSpec =
 /** A stable key for a SourceSpec (for caching open files in a worker). */
 export function sourceKey(spec: SourceSpec): string {
   return spec.kind === 'file' ? `file:${spec.path}` : `http:${spec.url}@${spec.version ?? ''}:${spec.size ?? ''}`;
+}
+
+/**
+ * A spec pinned to the version of the file a summary was read from, so that a run never reads two
+ * versions of a file (an HTTP spec carries its version already).
+ */
+export function pinnedSpec(spec: SourceSpec, version: string | undefined): SourceSpec {
+  return spec.kind === 'file' && version !== undefined ? { ...spec, version } : spec;
 }
 
 /** The display name of a SourceSpec. */

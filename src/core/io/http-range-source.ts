@@ -58,6 +58,8 @@ export class HttpRangeSource implements IByteSource {
 
   /** The whole file, when it was handed over already read. */
   private prefetched: Uint8Array | null = null;
+  /** The file's version as the first range answer named it (ETag, else Last-Modified). */
+  private seenVersion: string | null = null;
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(this.size, offset + length);
@@ -73,6 +75,7 @@ export class HttpRangeSource implements IByteSource {
       { headers: { ...this.headers, Range: `bytes=${offset}-${end - 1}` } },
       this.name
     );
+    this.checkVersion(response);
     const body = new Uint8Array(await response.arrayBuffer());
     this.stats.requests += 1;
     this.stats.bytesRead += body.byteLength;
@@ -84,6 +87,28 @@ export class HttpRangeSource implements IByteSource {
 
   async close(): Promise<void> {
     // Nothing held between requests.
+  }
+
+  /**
+   * Every answer must be of the file first read: the same total size (Content-Range) and the
+   * same ETag or Last-Modified. Otherwise the file was overwritten between two reads, and its
+   * body is not read.
+   *
+   * @throws LocolensError `file-changed`.
+   */
+  private checkVersion(response: Response): void {
+    const total = /\/(\d+)$/.exec(response.headers.get('Content-Range') ?? '')?.[1];
+    const version = response.headers.get('ETag') ?? response.headers.get('Last-Modified');
+    const sizeChanged = total !== undefined && Number(total) !== this.size;
+    const versionChanged = version !== null && this.seenVersion !== null && version !== this.seenVersion;
+    if (sizeChanged || versionChanged) {
+      void response.body?.cancel().catch(() => undefined);
+      throw new LocolensError(
+        'file-changed',
+        `${this.name} changed on the server while it was being read (${sizeChanged ? `its size is now ${total} bytes` : 'a new version'}); nothing of this run was kept: run it again`
+      );
+    }
+    this.seenVersion ??= version;
   }
 
   private static async request(fetcher: typeof fetch, url: string, init: RequestInit, name: string): Promise<Response> {

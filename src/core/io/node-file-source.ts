@@ -5,6 +5,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 
 import { LocolensError } from '../errors';
 import type { IByteSource, IByteSourceStats } from './byte-source';
+import { fileChanged } from './file-changed';
 
 /** A local file read by offset. */
 export class NodeFileSource implements IByteSource {
@@ -27,6 +28,11 @@ export class NodeFileSource implements IByteSource {
 
   readonly stats: IByteSourceStats = { bytesRead: 0, requests: 0 };
 
+  /** Size and modification time, as opened. */
+  get version(): string {
+    return `${this.size}:${this.modified}`;
+  }
+
   /** Open `path`; a missing file or a folder is a clear LocolensError. */
   static async open(path: string): Promise<NodeFileSource> {
     let handle: FileHandle;
@@ -47,7 +53,18 @@ export class NodeFileSource implements IByteSource {
     return new NodeFileSource(path, info.size, handle, info.mtimeMs);
   }
 
+  /**
+   * Read `length` bytes at `offset`.
+   *
+   * @throws LocolensError `file-changed` when the file was overwritten in place since it was
+   *   opened (its size or modification time differ): a result never mixes two versions of a file.
+   *   A file replaced by a new one (a rename) keeps being read as the version opened.
+   */
   async read(offset: number, length: number): Promise<Uint8Array> {
+    const now = await this.handle.stat();
+    if (now.size !== this.size || now.mtimeMs !== this.modified) {
+      throw fileChanged(this.name);
+    }
     const end = Math.min(this.size, offset + length);
     const count = Math.max(0, end - offset);
     const buffer = new Uint8Array(count);
@@ -55,7 +72,7 @@ export class NodeFileSource implements IByteSource {
     while (done < count) {
       const { bytesRead } = await this.handle.read(buffer, done, count - done, offset + done);
       if (bytesRead === 0) {
-        throw new LocolensError('io-error', `${this.name}: file shrank while reading`);
+        throw fileChanged(this.name);
       }
       done += bytesRead;
     }

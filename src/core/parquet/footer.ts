@@ -66,6 +66,8 @@ export interface IParquetFileInfo {
   footerBytes: number;
   /** A hash of the footer's content (schema, row groups, column chunk offsets and sizes). */
   footerHash: string;
+  /** The version of the file read (a local file's size and modification time), where known. */
+  version?: string;
 }
 
 /**
@@ -224,7 +226,8 @@ function describeFooter(source: IByteSource, metadata: FileMetaData): IParquetFi
     compression,
     keyValue,
     footerBytes: metadata.metadata_length + 8,
-    footerHash: hashFooter(metadata)
+    footerHash: hashFooter(metadata),
+    version: source.version
   };
 }
 

@@ -257,8 +257,9 @@ export interface IPageCheckStats {
 }
 
 /**
- * A byte source that checks the pages of every whole column chunk it serves. The first failure is
- * kept in `failure` (the read also fails, so parquet-wasm stops) for the reader to report.
+ * A byte source that checks the pages of every whole column chunk it serves. The first failure (a
+ * damaged page, or a read that failed with a coded error) is kept in `failure` (the read also
+ * fails, so parquet-wasm stops) for the reader to report.
  */
 export class PageCheckingSource implements IByteSource {
   constructor(
@@ -293,7 +294,17 @@ export class PageCheckingSource implements IByteSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const bytes = await this.source.read(offset, length);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.source.read(offset, length);
+    } catch (error) {
+      // The decoder reports a failed read as its own error: keep ours (file-changed, io-error).
+      if (error instanceof LocolensError) {
+        this.failure ??= error;
+        noteDecodeFailure(error.code, error.message);
+      }
+      throw error;
+    }
     const end = offset + bytes.length;
     // The chunks that lie whole inside this read.
     let lo = 0;

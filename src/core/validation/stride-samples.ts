@@ -4,7 +4,7 @@
  * samples asked for (a few per stride), never the decoded columns.
  */
 import { LocolensError } from '../errors';
-import type { SourceSpec } from '../io/byte-source';
+import { pinnedSpec, type SourceSpec } from '../io/byte-source';
 import type { IDatasetSummary } from '../dataset/dataset-summary';
 import type { DecodePool } from '../worker/decode-service';
 import { throwIfCancelled } from '../analysis/cycle-stream';
@@ -84,6 +84,8 @@ export async function readStrideSamples(
   requests: ISampleRequest[],
   signal?: AbortSignal
 ): Promise<Float64Array[]> {
+  // Only the version of the file summarized (an overwrite since is file-changed).
+  spec = pinnedSpec(spec, summary.file.version);
   const groupStarts: number[] = [];
   let total = 0;
   for (const rows of summary.file.rowGroupRows) {

@@ -4,7 +4,7 @@
  * (validator.ts); a clean file is written by one worker, streamed (clean-writer.ts).
  */
 import { LocolensError } from '../errors';
-import type { SourceSpec } from '../io/byte-source';
+import { pinnedSpec, type SourceSpec } from '../io/byte-source';
 import type { IDatasetSummary } from '../dataset/dataset-summary';
 import type { DecodePool } from '../worker/decode-service';
 import { throwIfCancelled } from '../analysis/cycle-stream';
@@ -325,6 +325,7 @@ export async function writeCleanFile(
   const columns = summary.columns.map(column => column.name).filter(name => !exclude.includes(name));
   const { plan, summary: kept } = cleanPlan(summary, validation, columns);
   const id = `clean-${Date.now()}-${exportCounter++}`;
+  spec = pinnedSpec(spec, summary.file.version);
   let written = 0;
   let worker: Awaited<ReturnType<typeof pool.run>>['worker'] | null = null;
   try {

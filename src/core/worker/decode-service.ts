@@ -13,6 +13,7 @@ import type { WorkerPool } from '../pool/worker-pool';
 
 import { LocolensError, describeError, errorCode, type Envelope } from '../errors';
 import { sourceKey, type IByteSource, type SourceSpec } from '../io/byte-source';
+import { fileChanged } from '../io/file-changed';
 import { batchTransferables, type ColumnData, type IColumnBatch } from '../parquet/column-data';
 import { ParquetColumnReader } from '../parquet/column-reader';
 import { parquetWasm } from '../parquet/parquet-wasm';
@@ -478,11 +479,16 @@ export class DecodeService implements IDecodeService {
       // The first call on a file also counts the footer it read.
       let known = this.files.has(sourceKey(spec));
       file = await this.open(spec);
-      if (known && (await file.source.changed?.())) {
+      const expected = spec.kind === 'file' ? spec.version : undefined;
+      if (expected !== undefined ? file.source.version !== expected : known && (await file.source.changed?.())) {
         // Overwritten since it was opened: its footer and readers are stale.
         await this.close(spec);
         known = false;
         file = await this.open(spec);
+        if (expected !== undefined && file.source.version !== expected) {
+          // The run's summary is of another version of the file.
+          throw fileChanged(file.source.name);
+        }
       }
       if (known) {
         before = { ...file.source.stats };

@@ -20,7 +20,8 @@ import { DEFAULT_KERNEL_OPTIONS, PHASES, type IKernelOptions } from '../kernels/
 import type { DecodePool } from '../worker/decode-service';
 import { streamStoredChunks } from './cycle-stream';
 import { analyzeOnPage, copyChunk } from './page-analysis';
-import { blockLayout } from './plan';
+import { blockLayout, readWindow } from './plan';
+import { memoryLedgerOf } from './memory-ledger';
 import { NoSpillStoreError, StoreReadError, analyzeOnPool, storedBlocks } from './pool-analysis';
 import type { IAnalysisProgress, IAnalysisResult, IAnalysisStore } from './result';
 
@@ -229,107 +230,119 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
     Object.assign(progress, update);
     options.onProgress?.({ ...progress });
   };
-
-  const requested = options.backend ?? 'auto';
-  const selected =
-    requested === 'reference' || requested === 'wasm' || requested === 'workers' ? null : await selectBackend(requested, pool);
-  const chosen: ICycleKernelBackend | null = selected?.backend ?? (requested === 'reference' ? referenceBackend : null);
-  const fallback = selected?.fallback;
-  if (!chosen || chosen.name !== 'webgpu') {
-    // The CPU kernels run as a job inside the workers: decode once, kernels where the bytes land.
-    const name: BackendName = chosen?.name ?? (requested === 'workers' ? 'workers' : 'wasm');
-    try {
-      const outcome = await analyzeOnPool({
-        pool,
-        spec,
-        summary,
-        plan,
-        kernel: name === 'reference' ? 'reference' : 'wasm',
-        options: kernelOptions,
-        threshold,
-        phaseCorrelations: withPhases,
-        budget,
-        store: options.store,
-        scratch: options.scratch,
-        signal: options.signal,
-        report
-      });
-      const wall = now() - started - summaryMs;
-      const worker = outcome.decodeMs + outcome.kernelMs;
-      return {
-        schemaVersion: 1,
-        file: { name: summary.file.name, sizeBytes: summary.file.sizeBytes, rows: summary.file.rows },
-        selection: { ...selection, features: plan.features },
-        options: { ...kernelOptions, outlierThreshold: threshold },
-        backend: name,
-        fallback,
-        groups: outcome.groups,
-        skipped: plan.skipped,
-        // Decoding and kernels overlap in the workers: the wall time is split in their proportion.
-        timings: {
-          summaryMs: round(summaryMs),
-          decodeMs: round(worker > 0 ? (wall * outcome.decodeMs) / worker : 0),
-          kernelMs: round(worker > 0 ? (wall * outcome.kernelMs) / worker : wall),
-          totalMs: round(now() - started)
-        },
-        io: { bytesRead: io.bytesRead + outcome.io.bytesRead, requests: io.requests + outcome.io.requests },
-        memory: {
-          mode: outcome.spilled > 0 ? 'streamed' : 'in-memory',
-          budgetBytes: budget,
-          tensorBytes,
-          chunkCycles: 0,
-          passes: outcome.tensorSource === 'store' ? 0 : 1
-        },
-        tensorSource: outcome.tensorSource,
-        ...(warnings.length ? { warnings } : {})
-      };
-    } catch (error) {
-      if (!(error instanceof NoSpillStoreError)) {
-        throw error;
-      }
-      // No store to spill a large group to: stream it from parquet on this thread instead.
-    }
+  // One budget for every analysis on this pool: what this one holds at once (its tensors and its
+  // read window; a larger one streams within the budget) is reserved before anything is decoded.
+  const window = readWindow(pool.size, budget, summary.file.rowGroupRows, plan.features.length);
+  const windowBytes = window * Math.max(1, ...summary.file.rowGroupRows) * plan.features.length * 4;
+  const release = await memoryLedgerOf(pool, budget).reserve(tensorBytes + windowBytes, options.signal);
+  try {
+    return await analyzeReserved();
+  } finally {
+    release();
   }
-  // WebGPU (or a large group without a store): this thread coordinates.
-  const backend: ICycleKernelBackend =
-    chosen ?? (requested === 'wasm' ? await wasmBackend().catch(() => workersBackend(pool)) : workersBackend(pool));
-  const outcome = await analyzeOnPage({
-    pool,
-    spec,
-    summary,
-    plan,
-    backend,
-    options: kernelOptions,
-    threshold,
-    phaseCorrelations: withPhases,
-    budget,
-    offload: options.offload ?? backend.name === 'workers',
-    store: options.store,
-    signal: options.signal,
-    progress,
-    report
-  });
-  return {
-    schemaVersion: 1,
-    file: { name: summary.file.name, sizeBytes: summary.file.sizeBytes, rows: summary.file.rows },
-    selection: { ...selection, features: plan.features },
-    options: { ...kernelOptions, outlierThreshold: threshold },
-    backend: outcome.backend.name,
-    adapter: outcome.backend.adapter,
-    fallback: outcome.fallback ?? fallback,
-    groups: outcome.groups,
-    skipped: plan.skipped,
-    timings: {
-      summaryMs: round(summaryMs),
-      decodeMs: round(outcome.decodeMs),
-      kernelMs: round(outcome.kernelMs),
-      totalMs: round(now() - started)
-    },
-    io: { bytesRead: io.bytesRead + outcome.io.bytesRead, requests: io.requests + outcome.io.requests },
-    memory: { ...outcome.memory, budgetBytes: budget, tensorBytes },
-    tensorSource: outcome.tensorSource,
-    ...(warnings.length ? { warnings } : {})
-  };
+
+  async function analyzeReserved(): Promise<IAnalysisResult> {
+    const requested = options.backend ?? 'auto';
+    const selected =
+      requested === 'reference' || requested === 'wasm' || requested === 'workers' ? null : await selectBackend(requested, pool);
+    const chosen: ICycleKernelBackend | null = selected?.backend ?? (requested === 'reference' ? referenceBackend : null);
+    const fallback = selected?.fallback;
+    if (!chosen || chosen.name !== 'webgpu') {
+      // The CPU kernels run as a job inside the workers: decode once, kernels where the bytes land.
+      const name: BackendName = chosen?.name ?? (requested === 'workers' ? 'workers' : 'wasm');
+      try {
+        const outcome = await analyzeOnPool({
+          pool,
+          spec,
+          summary,
+          plan,
+          kernel: name === 'reference' ? 'reference' : 'wasm',
+          options: kernelOptions,
+          threshold,
+          phaseCorrelations: withPhases,
+          budget,
+          store: options.store,
+          scratch: options.scratch,
+          signal: options.signal,
+          report
+        });
+        const wall = now() - started - summaryMs;
+        const worker = outcome.decodeMs + outcome.kernelMs;
+        return {
+          schemaVersion: 1,
+          file: { name: summary.file.name, sizeBytes: summary.file.sizeBytes, rows: summary.file.rows },
+          selection: { ...selection, features: plan.features },
+          options: { ...kernelOptions, outlierThreshold: threshold },
+          backend: name,
+          fallback,
+          groups: outcome.groups,
+          skipped: plan.skipped,
+          // Decoding and kernels overlap in the workers: the wall time is split in their proportion.
+          timings: {
+            summaryMs: round(summaryMs),
+            decodeMs: round(worker > 0 ? (wall * outcome.decodeMs) / worker : 0),
+            kernelMs: round(worker > 0 ? (wall * outcome.kernelMs) / worker : wall),
+            totalMs: round(now() - started)
+          },
+          io: { bytesRead: io.bytesRead + outcome.io.bytesRead, requests: io.requests + outcome.io.requests },
+          memory: {
+            mode: outcome.spilled > 0 ? 'streamed' : 'in-memory',
+            budgetBytes: budget,
+            tensorBytes,
+            chunkCycles: 0,
+            passes: outcome.tensorSource === 'store' ? 0 : 1
+          },
+          tensorSource: outcome.tensorSource,
+          ...(warnings.length ? { warnings } : {})
+        };
+      } catch (error) {
+        if (!(error instanceof NoSpillStoreError)) {
+          throw error;
+        }
+        // No store to spill a large group to: stream it from parquet on this thread instead.
+      }
+    }
+    // WebGPU (or a large group without a store): this thread coordinates.
+    const backend: ICycleKernelBackend =
+      chosen ?? (requested === 'wasm' ? await wasmBackend().catch(() => workersBackend(pool)) : workersBackend(pool));
+    const outcome = await analyzeOnPage({
+      pool,
+      spec,
+      summary,
+      plan,
+      backend,
+      options: kernelOptions,
+      threshold,
+      phaseCorrelations: withPhases,
+      budget,
+      offload: options.offload ?? backend.name === 'workers',
+      store: options.store,
+      signal: options.signal,
+      progress,
+      report
+    });
+    return {
+      schemaVersion: 1,
+      file: { name: summary.file.name, sizeBytes: summary.file.sizeBytes, rows: summary.file.rows },
+      selection: { ...selection, features: plan.features },
+      options: { ...kernelOptions, outlierThreshold: threshold },
+      backend: outcome.backend.name,
+      adapter: outcome.backend.adapter,
+      fallback: outcome.fallback ?? fallback,
+      groups: outcome.groups,
+      skipped: plan.skipped,
+      timings: {
+        summaryMs: round(summaryMs),
+        decodeMs: round(outcome.decodeMs),
+        kernelMs: round(outcome.kernelMs),
+        totalMs: round(now() - started)
+      },
+      io: { bytesRead: io.bytesRead + outcome.io.bytesRead, requests: io.requests + outcome.io.requests },
+      memory: { ...outcome.memory, budgetBytes: budget, tensorBytes },
+      tensorSource: outcome.tensorSource,
+      ...(warnings.length ? { warnings } : {})
+    };
+  }
 }
 
 function now(): number {

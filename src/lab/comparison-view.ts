@@ -21,6 +21,8 @@ import type { IKernelOptions } from '../core/kernels/types';
 import { datasetPatternsFigure, sharedRange, shortName } from '../plots/comparison-figures';
 import { readTheme } from '../plots/plot-theme';
 import { h, tableOf } from './dom';
+import { exportFigureButton } from './figure-export';
+import { plotMeta } from '../plots/publication';
 import type { ILocolensDatasets } from './tokens';
 
 /** How the patterns are laid out. */
@@ -51,13 +53,14 @@ export class ComparisonView extends Widget {
     this.title.caption = `Comparison of ${request.paths.join(', ')}`;
     this.title.closable = true;
     this.task = request.task ?? null;
-    this.node.replaceChildren(this.header, this.controls, this.plots, this.tables);
+    this.node.replaceChildren(this.header, this.controls, this.plots, this.tables, this.footer);
   }
 
   private readonly header = h('div', { class: 'locolens-analysis-header' });
   private readonly controls = h('div', { class: 'locolens-analysis-controls', role: 'toolbar' });
   private readonly plots = h('div', { class: 'locolens-comparison-plots', 'data-locolens': 'comparison-plots' });
   private readonly tables = h('div', { class: 'locolens-comparison-tables' });
+  private readonly footer = h('div', { class: 'locolens-analysis-footer' });
   private readonly options: IKernelOptions = { ddof: 0, nan: 'ignore' };
   private tasks: string[] = [];
   private task: string | null;
@@ -272,6 +275,17 @@ export class ComparisonView extends Widget {
       h('label', {}, 'Task ', task),
       h('label', {}, 'Feature ', feature),
       toggle,
+      // The datasets' patterns overlaid, as a figure for a paper (next to the first dataset).
+      exportFigureButton(this.footer, this.datasets, () =>
+        this.comparison && this.feature
+          ? {
+              figure: datasetPatternsFigure(this.comparison.datasets, this.feature, readTheme(this.node)),
+              meta: plotMeta('compare', this.feature),
+              datasetPath: this.request.paths[0],
+              nameParts: [this.task ?? undefined, this.feature, 'dataset-comparison']
+            }
+          : null
+      ),
       h('button', { class: 'jp-mod-styled', 'data-locolens': 'compare-rerun', title: 'Analyse again (or read the cache)' }, 'Refresh')
     );
     this.controls.lastElementChild!.addEventListener('click', () => void this.load());

@@ -22,6 +22,8 @@ import { labelText, strideFailingVariables, type ITaskValidation } from '../core
 import { readTheme } from '../plots/plot-theme';
 import { editedBoxes, tunerFigure, type ITunerBox } from '../plots/validation-figures';
 import { h, tableOf } from './dom';
+import { exportFigureButton } from './figure-export';
+import { plotMeta } from '../plots/publication';
 import type { ILocolensDatasets } from './tokens';
 
 /** Strides drawn per class (failing this variable, passing) for one task × variable. */
@@ -98,6 +100,8 @@ export class ValidationView extends Widget {
   private controller: AbortController | null = null;
   private plotly: typeof import('plotly.js-dist-min').default | null = null;
   private lastEditMs: number | null = null;
+  /** The figure drawn last (for Export figure…). */
+  private drawnFigure: ReturnType<typeof tunerFigure> | null = null;
 
   /** Read the ranges file given at opening (if any) and validate. */
   async load(): Promise<void> {
@@ -149,7 +153,21 @@ export class ValidationView extends Widget {
       this.variable = this.variableSelect.value;
       void this.renderTuner();
     });
-    this.tunerControls.replaceChildren(h('label', {}, 'Task ', this.taskSelect), h('label', {}, 'Variable ', this.variableSelect));
+    this.tunerControls.replaceChildren(
+      h('label', {}, 'Task ', this.taskSelect),
+      h('label', {}, 'Variable ', this.variableSelect),
+      // The strides and range boxes drawn, as a figure for a paper (next to the dataset).
+      exportFigureButton(this.footer, this.datasets, () =>
+        this.drawnFigure
+          ? {
+              figure: this.drawnFigure,
+              meta: plotMeta('patterns', this.variable),
+              datasetPath: this.path,
+              nameParts: [this.task, this.variable, 'validation']
+            }
+          : null
+      )
+    );
   }
 
   private status(text: string, error = false): void {
@@ -496,6 +514,7 @@ export class ValidationView extends Widget {
         (figure.layout.xaxis as Record<string, unknown>).range = current.xaxis?.range;
       }
     }
+    this.drawnFigure = figure;
     await this.plotly.react(this.plot, figure.data, figure.layout, {
       responsive: true,
       displaylogo: false,

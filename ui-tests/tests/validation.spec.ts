@@ -6,7 +6,7 @@
  * clean file written next to the dataset (read back by pandas: the rows LocoHub's cleaner keeps).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { expect, test } from '@jupyterlab/galata';
@@ -91,6 +91,19 @@ test('the tuner: pass rates as LocoHub computes them, a typed bound and a dragge
   expect(dragged).toBeGreaterThan(0.15);
   const afterDrag = oracle('validate', join(DATA, FILE), join(DATA, RANGES), '--set', `${TASK},50,${VARIABLE},${min50},${dragged}`);
   await expect(rate).toHaveText(shown(afterDrag.stats.pass_rate));
+
+  // The strides and boxes as a figure for a paper: an SVG next to the dataset, its numbers beside it.
+  await view.locator('[data-locolens="export-figure"]').click();
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.locator('[data-locolens="figure-format"]').selectOption('svg');
+  await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
+  const exported = view.locator('[data-locolens="export-done"]');
+  await expect(exported).toContainText('.svg', { timeout: 60000 });
+  const svgPath = (await exported.locator('[data-locolens="export-path"]').first().textContent())!;
+  const svg = readFileSync(join(DATA, svgPath), 'utf8');
+  expect(svg).toContain('Gait cycle (%)');
+  // The four range boxes at the checked phases are in the figure.
+  expect((svg.match(/class="shapelayer"/g) ?? []).length).toBeGreaterThan(0);
 
   // Suggest this task's ranges from the data: the bound equals numpy's 97.5th percentile.
   await view.locator('[data-locolens="suggest-method"]').selectOption('percentile_95');

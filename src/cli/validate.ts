@@ -13,7 +13,7 @@ import type { DecodePool } from '../core/worker/decode-service';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatValidationRanges, parseValidationRanges, type IValidationRanges } from '../core/validation/ranges';
 import { DEFAULT_PHASES, SUGGEST_METHODS, isSuggestMethod, suggestTaskRanges, type SuggestMethod } from '../core/validation/suggest';
-import { labelText, validationToJSON, type IValidationResult } from '../core/validation/validator';
+import { TASK_TABLE_COLUMNS, labelText, taskTableRows, validationToJSON, type IValidationResult } from '../core/validation/validator';
 import {
   cleanFilePath,
   cleanReportJSON,
@@ -164,19 +164,7 @@ export function formatValidation(result: IValidationResult, file: string, ranges
       ` · quality gate (stride pass rate ≥ 90 %): ${result.qualityGatePassed ? 'passed' : 'failed'}`
   );
   out.push('');
-  out.push(
-    table(
-      ['task', 'strides', 'passing', 'pass rate', 'status', 'note'],
-      result.tasks.map(task => [
-        task.task,
-        task.strides,
-        task.strides - task.failingStrides,
-        task.strides ? percent(task.passRate) : '-',
-        task.strides ? labelText(task.label) : '-',
-        task.skipped ?? ''
-      ])
-    )
-  );
+  out.push(table(TASK_TABLE_COLUMNS, taskTableRows(result, '-')));
   const rows = result.tasks.flatMap(task =>
     [...task.violations]
       .filter(([, list]) => list.length)
@@ -307,7 +295,6 @@ export async function runValidate(argv: string[]): Promise<number> {
     if (args.suggest) {
       const suggested = await suggestRanges(pool, spec, summary, args.suggest, ranges, args.phases, args.exclude);
       const yaml = formatValidationRanges(suggested, {
-        generated: new Date().toISOString().replace('T', ' ').slice(0, 19),
         source: `locolens validate --suggest ${args.suggest}`,
         dataset: basename(args.file),
         method: args.suggest

@@ -18,7 +18,7 @@ import { formatBytes } from '../core/format';
 import { copyRanges, formatValidationRanges, parseValidationRanges, phaseIndex, type IValidationRanges } from '../core/validation/ranges';
 import { DEFAULT_PHASES, SUGGEST_METHODS, SUGGEST_METHOD_TEXT, suggestTaskRanges, type SuggestMethod } from '../core/validation/suggest';
 import { cleanFilePath, recheckTask, unboundedRanges, type IFileValidation } from '../core/validation/validate-file';
-import { labelText, strideFailingVariables, type ITaskValidation } from '../core/validation/validator';
+import { TASK_TABLE_COLUMNS, labelText, strideFailingVariables, taskTableRows, type ITaskValidation } from '../core/validation/validator';
 import { readTheme } from '../plots/plot-theme';
 import { editedBoxes, tunerFigure, type ITunerBox } from '../plots/validation-figures';
 import { h, tableOf } from './dom';
@@ -275,15 +275,7 @@ export class ValidationView extends Widget {
 
   private renderTasks(): void {
     const result = this.validation!.result;
-    const rows = result.tasks.map(task => [
-      task.task,
-      task.strides,
-      task.strides - task.failingStrides,
-      task.strides ? percent(task.passRate) : '–',
-      task.strides ? labelText(task.label) : '–',
-      task.skipped ?? ''
-    ]);
-    const table = tableOf(['task', 'strides', 'passing', 'pass rate', 'status', 'note'], rows, { 'data-locolens': 'validation-tasks' });
+    const table = tableOf(TASK_TABLE_COLUMNS, taskTableRows(result), { 'data-locolens': 'validation-tasks' });
     table.querySelectorAll('tbody tr').forEach((row, i) => {
       const task = result.tasks[i];
       row.setAttribute('data-task', task.task);
@@ -610,7 +602,6 @@ export class ValidationView extends Widget {
     const target = answer.value.trim();
     try {
       const yaml = formatValidationRanges(this.ranges, {
-        generated: new Date().toISOString().replace('T', ' ').slice(0, 19),
         source: 'locolens validation tuner',
         dataset: this.path.split('/').pop()
       });

@@ -335,10 +335,11 @@ function yamlValue(value: unknown): string {
  * read with `contralateral_offset` is written with the ranges it was expanded to, and the flag
  * set to false so LocoHub's tools do not offset them again).
  *
- * @param extra - header fields to set (e.g. `generated`, `source`, `method`).
+ * @param extra - header fields to set (e.g. `source`, `method`); `generated` is now unless given.
  */
 export function formatValidationRanges(ranges: IValidationRanges, extra: Record<string, unknown> = {}): string {
-  const header: Record<string, unknown> = { version: '2.0', ...ranges.header, ...extra };
+  const generated = new Date().toISOString().replace('T', ' ').slice(0, 19);
+  const header: Record<string, unknown> = { version: '2.0', ...ranges.header, generated, ...extra };
   const out: string[] = [];
   for (const [key, value] of Object.entries(header)) {
     out.push(`${yamlString(key)}: ${yamlValue(value)}`);

@@ -11,6 +11,7 @@ import { inspectDataset } from '../core/dataset/inspect-dataset';
 import { ResultCache } from '../core/cache/result-cache';
 import { DEFAULT_MEMORY_BUDGET, analyzeDataset, readGroupFeature } from '../core/analysis/analyze-dataset';
 import { autoMemoryBudget } from '../core/analysis/plan';
+import { memoryLedgerOf, type IMemoryLedgerStats } from '../core/analysis/memory-ledger';
 import {
   isAnalysisResult,
   withoutTensors,
@@ -104,6 +105,10 @@ export class DatasetService implements ILocolensDatasets {
 
   get poolStats(): IPoolStats {
     return this.pool?.poolStats ?? { size: this.poolSize, busy: 0, queued: 0, tasksDone: 0, restarts: 0 };
+  }
+
+  get memoryLedger(): IMemoryLedgerStats | null {
+    return this.pool ? memoryLedgerOf(this.pool, this.memoryBudget).stats : null;
   }
 
   /**

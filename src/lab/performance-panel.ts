@@ -152,6 +152,7 @@ export class PerformancePanel extends Widget {
       gauge('heap', 'JS heap (page)', heapKnown ? formatBytes(latest?.heapUsedBytes ?? 0) : 'not reported by this browser', heap),
       heapWarning(latest?.heapUsedBytes ?? 0) ?? '',
       gauge('workers', 'Workers busy', latest?.workers ? `${latest.busyWorkers ?? 0} of ${latest.workers}` : '–', busy),
+      this.ledgerLine(),
       h(
         'p',
         { class: 'locolens-gauge-note', 'data-locolens': 'memory-note' },
@@ -189,6 +190,24 @@ export class PerformancePanel extends Widget {
       this.footer
     );
     void this.drawStages();
+  }
+
+  /** What the analyses hold together against the one memory budget (the ledger's reservations). */
+  private ledgerLine(): HTMLElement {
+    const ledger = this.datasets.memoryLedger;
+    return h(
+      'p',
+      {
+        class: 'locolens-gauge-note',
+        'data-locolens': 'perf-ledger',
+        'data-reserved': ledger?.reserved ?? 0,
+        'data-peak': ledger?.peak ?? 0,
+        'data-capacity': ledger?.capacity ?? 0
+      },
+      ledger
+        ? `Analyses hold ${formatBytes(ledger.reserved)} of the ${formatBytes(ledger.capacity)} budget (most at once ${formatBytes(ledger.peak)}) · ${ledger.running} running · ${ledger.waiting} waiting`
+        : 'Analyses hold nothing yet.'
+    );
   }
 
   private async drawStages(): Promise<void> {

@@ -12,6 +12,7 @@ import type { ISelection } from '../core/kernels/cycle-tensor';
 import type { IKernelOptions } from '../core/kernels/types';
 import type { TableColumns } from '../core/worker/decode-service';
 import type { IPoolStats } from '../core/pool/worker-pool';
+import type { IMemoryLedgerStats } from '../core/analysis/memory-ledger';
 import type { IValidationRanges } from '../core/validation/ranges';
 import type { ICleanSummary, IFileValidation } from '../core/validation/validate-file';
 import type { ITaskStrides } from '../core/validation/stride-samples';
@@ -129,6 +130,8 @@ export interface ILocolensDatasets {
   readText(path: string): Promise<string>;
   /** Statistics of the decode worker pool. */
   readonly poolStats: IPoolStats;
+  /** The memory all analyses on the pool hold together (one budget), or null before the first. */
+  readonly memoryLedger: IMemoryLedgerStats | null;
   /** Emitted when the pool size setting changes. */
   readonly configured: ISignal<ILocolensDatasets, void>;
 }

@@ -233,7 +233,8 @@ async function analyzeOnce(pool: DecodePool, spec: SourceSpec, selection: ISelec
   // One budget for every analysis on this pool: what this one holds at once (its tensors and its
   // read window; a larger one streams within the budget) is reserved before anything is decoded.
   const window = readWindow(pool.size, budget, summary.file.rowGroupRows, plan.features.length);
-  const windowBytes = window * Math.max(1, ...summary.file.rowGroupRows) * plan.features.length * 4;
+  // (a small file holds fewer rows than a window of its row groups)
+  const windowBytes = Math.min(window * Math.max(1, ...summary.file.rowGroupRows), summary.file.rows) * plan.features.length * 4;
   const release = await memoryLedgerOf(pool, budget).reserve(tensorBytes + windowBytes, options.signal);
   try {
     return await analyzeReserved();

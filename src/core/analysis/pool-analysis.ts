@@ -211,7 +211,7 @@ async function runOnPool(context: IPoolAnalysisContext, held: Array<() => unknow
     const local = Promise.all(
       alone.map(async g => {
         const on = [...holders[g].values()][0];
-        const { value } = await pool.run(api => api.jobRounds(job, [g], F, [{ level: 'local' }], jobOptions), { on });
+        const { value } = await pool.run(api => api.jobRounds(job, [g], F, [{ level: 'local' }], jobOptions), { on, owner: job });
         finishLocal(g, value[0]);
       })
     );
@@ -233,7 +233,7 @@ async function runOnPool(context: IPoolAnalysisContext, held: Array<() => unknow
       const answers = new Map<number, IGroupRoundAnswer[]>(wave.map(g => [g, []]));
       await Promise.all(
         [...workers.values()].map(async ({ on, groups: held }) => {
-          const { value } = await pool.run(api => api.jobRounds(job, held, F, held.map(request), jobOptions), { on });
+          const { value } = await pool.run(api => api.jobRounds(job, held, F, held.map(request), jobOptions), { on, owner: job });
           value.forEach((answer, i) => {
             times.kernelMs += answer.kernelMs;
             answers.get(held[i])!.push(answer);
@@ -372,7 +372,9 @@ async function runOnPool(context: IPoolAnalysisContext, held: Array<() => unknow
       carried.delete(key);
       const tensor = { features: plan.features, cycles: 1, data: entry.data };
       const task = pool
-        .run(api => api.jobChunk(job, jobBlocks[edge.block], cycle, transfer(tensor, [tensor.data.buffer as ArrayBuffer]), jobOptions))
+        .run(api => api.jobChunk(job, jobBlocks[edge.block], cycle, transfer(tensor, [tensor.data.buffer as ArrayBuffer]), jobOptions), {
+          owner: job
+        })
         .then(({ value, worker }) => {
           addChunk(value, worker);
           flushCompleted();
@@ -391,7 +393,7 @@ async function runOnPool(context: IPoolAnalysisContext, held: Array<() => unknow
           cancelled();
           let answer: ITaskResult<IChunkResult>;
           try {
-            answer = await pool.run(api => api.jobStoredChunk(job, jobBlocks[b], chunk, plan.features, jobOptions));
+            answer = await pool.run(api => api.jobStoredChunk(job, jobBlocks[b], chunk, plan.features, jobOptions), { owner: job });
           } catch (error) {
             throw errorCode(error) === 'cancelled'
               ? error
@@ -427,15 +429,17 @@ async function runOnPool(context: IPoolAnalysisContext, held: Array<() => unknow
           value,
           io: read,
           worker
-        } = await pool.run(api =>
-          api.jobRowGroup(
-            job,
-            context.spec,
-            rowGroup,
-            plan.features,
-            inside.map(b => ({ ...jobBlocks[b], local: localIn[layout[b].group] === rowGroup })),
-            jobOptions
-          )
+        } = await pool.run(
+          api =>
+            api.jobRowGroup(
+              job,
+              context.spec,
+              rowGroup,
+              plan.features,
+              inside.map(b => ({ ...jobBlocks[b], local: localIn[layout[b].group] === rowGroup })),
+              jobOptions
+            ),
+          { owner: job }
         );
         io.bytesRead += read.bytesRead;
         io.requests += read.requests;
@@ -479,7 +483,7 @@ async function runOnPool(context: IPoolAnalysisContext, held: Array<() => unknow
     if (store && !stored) {
       const workers = new Map<number, IWorkerRef>();
       holders.forEach(held => held.forEach((ref, slot) => workers.set(slot, ref)));
-      const flushed = await Promise.all([...workers.values()].map(on => pool.run(api => api.jobFlush(job), { on })));
+      const flushed = await Promise.all([...workers.values()].map(on => pool.run(api => api.jobFlush(job), { on, owner: job })));
       for (const { value } of flushed) {
         for (const chunk of value.stored) {
           written[chunk.block].chunks.push({ name: chunk.name, firstCycle: chunk.firstCycle, cycles: chunk.cycles });

@@ -42,6 +42,8 @@ export interface ITaskResult<T> {
 interface ISlot<TApi> {
   handle: IWorkerHandle<TApi>;
   busy: boolean;
+  /** Whose task runs (an analysis), while busy. */
+  owner?: string;
   generation: number;
   /** Set while a task runs: told when the worker dies. */
   onCrash?: (reason: string) => void;
@@ -53,6 +55,8 @@ interface IQueued<TApi> {
   reject: (error: unknown) => void;
   /** Pinned to this worker, or any. */
   on?: IWorkerRef;
+  /** Whose task it is (an analysis): the pool shares the workers among owners. */
+  owner?: string;
 }
 
 /** Statistics of a pool, for gauges. */
@@ -102,7 +106,7 @@ export class WorkerPool<TApi = unknown> {
    * @throws LocolensError with the worker's code and message, or `worker-crashed` (also when the
    *   pinned worker was replaced since).
    */
-  run<T>(task: (api: Remote<TApi>) => Promise<Envelope<T>>, options: { on?: IWorkerRef } = {}): Promise<ITaskResult<T>> {
+  run<T>(task: (api: Remote<TApi>) => Promise<Envelope<T>>, options: { on?: IWorkerRef; owner?: string } = {}): Promise<ITaskResult<T>> {
     if (this.disposed) {
       return Promise.reject(new LocolensError('cancelled', 'the worker pool was shut down'));
     }
@@ -111,7 +115,8 @@ export class WorkerPool<TApi = unknown> {
         run: task as (api: Remote<TApi>) => Promise<unknown>,
         resolve: resolve as (value: unknown) => void,
         reject,
-        on: options.on
+        on: options.on,
+        owner: options.owner
       });
       this.pump();
     });
@@ -148,39 +153,66 @@ export class WorkerPool<TApi = unknown> {
     return this.disposed;
   }
 
+  /**
+   * Start what can start. Among the tasks that could run now, the one whose owner (an analysis)
+   * has the fewest tasks running goes first, then the owner served longest ago, then the oldest
+   * task: a small analysis gets a worker as soon as one is free, not after a large one's queued
+   * row groups.
+   */
   private pump(): void {
-    for (let i = 0; i < this.queue.length;) {
-      const queued = this.queue[i];
-      let index: number;
-      if (queued.on) {
-        index = queued.on.slot;
-        if (index < 0 || index >= this.size) {
-          this.queue.splice(i, 1);
-          queued.reject(new LocolensError('bad-argument', `no worker ${index} in a pool of ${this.size}`));
+    for (;;) {
+      let best = -1;
+      let bestSlot = -1;
+      let bestRank = Infinity;
+      for (let i = 0; i < this.queue.length; i++) {
+        const queued = this.queue[i];
+        let index: number;
+        if (queued.on) {
+          index = queued.on.slot;
+          if (index < 0 || index >= this.size) {
+            this.queue.splice(i--, 1);
+            queued.reject(new LocolensError('bad-argument', `no worker ${index} in a pool of ${this.size}`));
+            continue;
+          }
+          while (this.slots.length <= index) {
+            this.start();
+          }
+        } else {
+          index = this.slots.findIndex(candidate => !candidate.busy);
+          if (index < 0 && this.slots.length < this.size) {
+            index = this.start();
+          }
+        }
+        const slot = index >= 0 ? this.slots[index] : undefined;
+        if (!slot || slot.busy) {
           continue;
         }
-        while (this.slots.length <= index) {
-          this.start();
-        }
-      } else {
-        index = this.slots.findIndex(candidate => !candidate.busy);
-        if (index < 0 && this.slots.length < this.size) {
-          index = this.start();
+        // Fewest running first; among equals, the owner that started a task longest ago.
+        const running = this.slots.filter(candidate => candidate.busy && candidate.owner === queued.owner).length;
+        const rank = running * 2 ** 40 + (this.lastStarted.get(queued.owner) ?? -1);
+        if (rank < bestRank) {
+          best = i;
+          bestSlot = index;
+          bestRank = rank;
         }
       }
-      const slot = index >= 0 ? this.slots[index] : undefined;
-      if (!slot || slot.busy) {
-        i++;
-        continue;
+      if (best < 0) {
+        return;
       }
-      this.queue.splice(i, 1);
+      const [queued] = this.queue.splice(best, 1);
+      const slot = this.slots[bestSlot];
       if (queued.on && queued.on.generation !== slot.generation) {
         queued.reject(new LocolensError('worker-crashed', 'a worker holding part of this analysis was restarted'));
         continue;
       }
-      void this.execute(slot, index, queued);
+      this.lastStarted.set(queued.owner, this.started++);
+      void this.execute(slot, bestSlot, queued);
     }
   }
+
+  /** When each owner last had a task started (a counter), for sharing the workers. */
+  private readonly lastStarted = new Map<string | undefined, number>();
+  private started = 0;
 
   /** Start one more worker; its slot index. */
   private start(): number {
@@ -192,6 +224,7 @@ export class WorkerPool<TApi = unknown> {
 
   private async execute(slot: ISlot<TApi>, index: number, queued: IQueued<TApi>): Promise<void> {
     slot.busy = true;
+    slot.owner = queued.owner;
     const generation = slot.generation;
     // A promise per task, not a reaction on the worker's long-lived `crashed` promise: racing
     // that one would keep every result ever returned reachable (a leak of whole row groups).
@@ -225,6 +258,7 @@ export class WorkerPool<TApi = unknown> {
       slot.onCrash = undefined;
       this.stats.tasksDone += 1;
       slot.busy = false;
+      slot.owner = undefined;
       if (!this.disposed) {
         this.pump();
       }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createNodePool } from '../node-pool';
+import { WorkerPool } from '../worker-pool';
 import { errorCode } from '../../errors';
 import { fixture, manifest } from '../../../../test/fixtures';
 
@@ -43,5 +44,32 @@ describe('WorkerPool (worker_threads)', () => {
     } finally {
       pool.dispose();
     }
+  });
+});
+
+describe('sharing the workers among analyses', () => {
+  it("a task of an owner with nothing running goes before another owner's queued tasks", async () => {
+    const started: string[] = [];
+    const gates: Array<() => void> = [];
+    const api = {
+      work: (name: string) =>
+        new Promise(resolve => {
+          started.push(name);
+          gates.push(() => resolve({ ok: true, value: name, io: { bytesRead: 0, requests: 0 } }));
+        })
+    };
+    const pool = new WorkerPool<typeof api>(() => ({ api: api as never, crashed: new Promise(() => undefined), terminate: () => undefined }), 1);
+    const run = (name: string, owner: string) => pool.run(remote => remote.work(name) as never, { owner });
+    const done = [run('large 1', 'large'), run('large 2', 'large'), run('large 3', 'large')];
+    await new Promise(resolve => setTimeout(resolve, 0));
+    done.push(run('small 1', 'small'));
+    // The one worker runs "large 1"; the next is the small analysis' task, not "large 2".
+    while (gates.length) {
+      gates.shift()!();
+      await new Promise(resolve => setTimeout(resolve, 0));
+    }
+    await Promise.all(done);
+    expect(started).toEqual(['large 1', 'small 1', 'large 2', 'large 3']);
+    pool.dispose();
   });
 });

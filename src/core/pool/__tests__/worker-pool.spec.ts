@@ -58,7 +58,10 @@ describe('sharing the workers among analyses', () => {
           gates.push(() => resolve({ ok: true, value: name, io: { bytesRead: 0, requests: 0 } }));
         })
     };
-    const pool = new WorkerPool<typeof api>(() => ({ api: api as never, crashed: new Promise(() => undefined), terminate: () => undefined }), 1);
+    const pool = new WorkerPool<typeof api>(
+      () => ({ api: api as never, crashed: new Promise(() => undefined), terminate: () => undefined }),
+      1
+    );
     const run = (name: string, owner: string) => pool.run(remote => remote.work(name) as never, { owner });
     const done = [run('large 1', 'large'), run('large 2', 'large'), run('large 3', 'large')];
     await new Promise(resolve => setTimeout(resolve, 0));

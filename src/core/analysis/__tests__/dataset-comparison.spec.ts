@@ -130,7 +130,7 @@ describe.each([
     for (const row of comparison.coverage) {
       expect(row.present).toEqual(sets.map(set => set.has(row.variable)));
     }
-    if (nan === 'propagate' && names.includes('with_nans.parquet')) {
+    if (nan === 'propagate' && (names as readonly string[]).includes('with_nans.parquet')) {
       // The file with missing samples: NaN patterns and NaN differences where numpy has them.
       expect(comparison.differences.some(difference => difference.rmse.some(v => Number.isNaN(v)))).toBe(true);
     }

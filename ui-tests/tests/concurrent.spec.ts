@@ -2,8 +2,8 @@
  * Concurrent work in one JupyterLab: two analysis views (10,000 cycles streamed under a 32 MB
  * budget, and a demo task) and ten whole-file analyses started at once share the worker pool and
  * one memory budget: the gauges show what the analyses held together (more than half the budget,
- * never more than 1.25 budgets) and each small result equals the same run alone. When each ended,
- * and the page's long tasks, are printed.
+ * never more than 1.25 budgets), each small result equals the same run alone, and the page thread
+ * has no long task over 200 ms outside plotly's draws. When each ended is printed.
  */
 import { expect, test } from '@jupyterlab/galata';
 
@@ -22,7 +22,7 @@ const SMALL = [
   'compare_a'
 ].map(name => `fixtures/${name}.parquet`);
 
-test('two views and ten analyses at once: one budget, the same numbers as alone, the page watched', async ({ page }) => {
+test('two views and ten analyses at once: one budget, the same numbers as alone, the page responsive', async ({ page }) => {
   test.setTimeout(300000);
   const save = (raw: string) =>
     page.evaluate(async text => {
@@ -123,9 +123,8 @@ test('two views and ten analyses at once: one budget, the same numbers as alone,
     console.log(
       `long tasks: ${tasks.length} in all, longest outside draws ${Math.max(0, ...outsideDraws.map(t => t.duration)).toFixed(0)} ms`
     );
-    // Printed, not asserted: with twelve analyses at once the page still has long tasks outside
-    // plotly's draws (up to ~0.9 s measured here); the single-analysis bound is asserted in
-    // analysis.spec.ts. Found, not yet resolved (see the README's reliability section).
+    // (The gauges' stage plot loads plotly on its first draw: a draw too, measured as the views'.)
+    expect(outsideDraws.filter(task => task.duration > 200)).toEqual([]);
   } finally {
     await save('{}');
   }

@@ -13,7 +13,14 @@ import type { DecodePool } from '../core/worker/decode-service';
 import type { IDatasetSummary } from '../core/dataset/dataset-summary';
 import { formatValidationRanges, parseValidationRanges, type IValidationRanges } from '../core/validation/ranges';
 import { DEFAULT_PHASES, SUGGEST_METHODS, isSuggestMethod, suggestTaskRanges, type SuggestMethod } from '../core/validation/suggest';
-import { TASK_TABLE_COLUMNS, labelText, taskTableRows, validationToJSON, type IValidationResult } from '../core/validation/validator';
+import {
+  TASK_TABLE_COLUMNS,
+  percentText,
+  labelText,
+  taskTableRows,
+  validationToJSON,
+  type IValidationResult
+} from '../core/validation/validator';
 import {
   cleanFilePath,
   cleanReportJSON,
@@ -146,8 +153,6 @@ export function parseValidateArgs(argv: string[]): IValidateArgs {
   return { ...args, file: files[0] };
 }
 
-const percent = (x: number): string => `${(100 * x).toFixed(1)} %`;
-
 /** The validation as readable text. */
 export function formatValidation(result: IValidationResult, file: string, rangesName: string, warnings: string[]): string {
   const out: string[] = [];
@@ -157,10 +162,10 @@ export function formatValidation(result: IValidationResult, file: string, ranges
   }
   out.push(`  ${result.phaseMessage}`);
   out.push(
-    `  stride pass rate ${percent(result.stridePassRate)} (${result.totalStrides - result.failingStrides} of ${result.totalStrides} strides) ${labelText(result.label)}`
+    `  stride pass rate ${percentText(result.stridePassRate)} (${result.totalStrides - result.failingStrides} of ${result.totalStrides} strides) ${labelText(result.label)}`
   );
   out.push(
-    `  variable pass rate ${percent(result.variablePassRate)} (${result.totalViolations} violations in ${result.totalChecks} checks)` +
+    `  variable pass rate ${percentText(result.variablePassRate)} (${result.totalViolations} violations in ${result.totalChecks} checks)` +
       ` · quality gate (stride pass rate ≥ 90 %): ${result.qualityGatePassed ? 'passed' : 'failed'}`
   );
   out.push('');

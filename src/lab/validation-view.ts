@@ -18,7 +18,14 @@ import { formatBytes } from '../core/format';
 import { copyRanges, formatValidationRanges, parseValidationRanges, phaseIndex, type IValidationRanges } from '../core/validation/ranges';
 import { DEFAULT_PHASES, SUGGEST_METHODS, SUGGEST_METHOD_TEXT, suggestTaskRanges, type SuggestMethod } from '../core/validation/suggest';
 import { cleanFilePath, recheckTask, unboundedRanges, type IFileValidation } from '../core/validation/validate-file';
-import { TASK_TABLE_COLUMNS, labelText, strideFailingVariables, taskTableRows, type ITaskValidation } from '../core/validation/validator';
+import {
+  TASK_TABLE_COLUMNS,
+  percentText,
+  labelText,
+  strideFailingVariables,
+  taskTableRows,
+  type ITaskValidation
+} from '../core/validation/validator';
 import { readTheme } from '../plots/plot-theme';
 import { editedBoxes, tunerFigure, type ITunerBox } from '../plots/validation-figures';
 import { h, tableOf } from './dom';
@@ -30,8 +37,6 @@ import type { ILocolensDatasets } from './tokens';
 const DRAWN_PER_CLASS = 300;
 /** Failing strides listed. */
 const LISTED_FAILURES = 100;
-
-const percent = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 /** The tuner of one file. */
 export class ValidationView extends Widget {
@@ -254,10 +259,10 @@ export class ValidationView extends Widget {
       h(
         'p',
         { class: 'locolens-analysis-status', 'data-locolens': 'validation-status' },
-        h('strong', { 'data-locolens': 'stride-pass-rate' }, percent(result.stridePassRate)),
+        h('strong', { 'data-locolens': 'stride-pass-rate' }, percentText(result.stridePassRate)),
         ` of strides pass (${(result.totalStrides - result.failingStrides).toLocaleString('en-US')} of ${result.totalStrides.toLocaleString('en-US')}) `,
         h('span', { 'data-locolens': 'validation-label' }, labelText(result.label)),
-        ` · variable pass rate ${percent(result.variablePassRate)} (${result.totalViolations.toLocaleString('en-US')} violations in ${result.totalChecks.toLocaleString('en-US')} checks)`,
+        ` · variable pass rate ${percentText(result.variablePassRate)} (${result.totalViolations.toLocaleString('en-US')} violations in ${result.totalChecks.toLocaleString('en-US')} checks)`,
         ` · quality gate (≥ 90 %): `,
         h('span', { 'data-locolens': 'quality-gate' }, result.qualityGatePassed ? 'passed' : 'failed'),
         ` · ranges ${this.rangesName}`
@@ -409,7 +414,7 @@ export class ValidationView extends Widget {
     const rows = task.variables.map(variable => {
       const list = task.violations.get(variable) ?? [];
       const checks = checksPerVariable.get(variable) ?? 0;
-      return [variable, list.length, new Set(list).size, checks, checks ? percent(1 - list.length / checks) : '–'];
+      return [variable, list.length, new Set(list).size, checks, checks ? percentText(1 - list.length / checks) : '–'];
     });
     this.variablesBox.replaceChildren(
       h('h3', {}, `Variables — ${task.task}`),

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 
 import { expect, test } from '@jupyterlab/galata';
 
+import { longTasksOutsideDraws, watchLongTasks } from './long-tasks';
+
 const DATA = process.env.JUPYTERLAB_GALATA_ROOT_DIR ?? join(__dirname, '..', '.galata-data');
 const DEMO = 'locolens_demo_phase.parquet';
 const PYTHON = process.env.LOCOLENS_PYTHON ?? join(__dirname, '..', '..', '.venv', 'bin', 'python');
@@ -204,17 +206,7 @@ test('WebGPU in the browser (SwiftShader without a GPU) gives the worker pool’
 
 test('the page thread only draws: no long task over 200 ms outside plotly while 10,000 cycles are analysed', async ({ page }) => {
   const file = 'large/ten_thousand_cycles.parquet';
-  await page.evaluate(() => {
-    const w = window as any;
-    w.locolensLongTasks = [];
-    new PerformanceObserver(list =>
-      w.locolensLongTasks.push(...list.getEntries().map(e => ({ start: e.startTime, duration: e.duration })))
-    ).observe({
-      type: 'longtask',
-      buffered: false
-    });
-    performance.clearMeasures('locolens:render');
-  });
+  await watchLongTasks(page);
   // Computed, not from the result cache.
   await page.evaluate(async path => {
     const app = (window as any).jupyterapp;
@@ -224,12 +216,8 @@ test('the page thread only draws: no long task over 200 ms outside plotly while 
   const view = page.locator('.locolens-analysis').last();
   await expect(view.locator('[data-locolens="cycle-count"]')).toHaveText('10000 cycles', { timeout: 120000 });
   await expect(view.locator('[data-drawn="patterns"]')).toBeVisible({ timeout: 120000 });
-  const { tasks, renders } = await page.evaluate(() => ({
-    tasks: (window as any).locolensLongTasks as Array<{ start: number; duration: number }>,
-    renders: performance.getEntriesByName('locolens:render').map(e => ({ start: e.startTime, end: e.startTime + e.duration }))
-  }));
-  expect(renders.length).toBeGreaterThan(0);
-  const outsideDraws = tasks.filter(task => !renders.some(r => task.start < r.end && task.start + task.duration > r.start));
+  const { tasks, outside: outsideDraws, draws } = await longTasksOutsideDraws(page);
+  expect(draws).toBeGreaterThan(0);
   const over = outsideDraws.filter(task => task.duration > 200);
   console.log(
     `long tasks: ${tasks.length} in all, ${outsideDraws.length} outside plotly's draws, longest outside ${Math.max(0, ...outsideDraws.map(t => t.duration)).toFixed(0)} ms`

@@ -7,6 +7,8 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
+import { longTasksOutsideDraws, watchLongTasks } from './long-tasks';
+
 test.use({ autoGoto: true });
 
 const SMALL = [
@@ -41,18 +43,8 @@ test('two views and ten analyses at once: one budget, the same numbers as alone,
       await app.commands.execute('locolens:clear-cache');
       return out;
     }, SMALL);
-    await page.evaluate(async () => {
-      const w = window as any;
-      w.locolensLongTasks = [];
-      new PerformanceObserver(list =>
-        w.locolensLongTasks.push(...list.getEntries().map(e => ({ start: e.startTime, duration: e.duration })))
-      ).observe({
-        type: 'longtask',
-        buffered: false
-      });
-      performance.clearMeasures('locolens:render');
-      await w.jupyterapp.commands.execute('locolens:open-performance');
-    });
+    await watchLongTasks(page);
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('locolens:open-performance'));
     const ended = await page.evaluate(async files => {
       const app = (window as any).jupyterapp;
       const started = performance.now();
@@ -115,11 +107,7 @@ test('two views and ten analyses at once: one budget, the same numbers as alone,
     expect(peak).toBeGreaterThan(capacity / 2);
     expect(peak).toBeLessThanOrEqual(capacity * 1.25);
     await expect(views.first().locator('[data-drawn="patterns"]')).toBeAttached({ timeout: 120000 });
-    const { tasks, renders } = await page.evaluate(() => ({
-      tasks: (window as any).locolensLongTasks as Array<{ start: number; duration: number }>,
-      renders: performance.getEntriesByName('locolens:render').map(e => ({ start: e.startTime, end: e.startTime + e.duration }))
-    }));
-    const outsideDraws = tasks.filter(task => !renders.some(r => task.start < r.end && task.start + task.duration > r.start));
+    const { tasks, outside: outsideDraws } = await longTasksOutsideDraws(page);
     console.log(
       `long tasks: ${tasks.length} in all, longest outside draws ${Math.max(0, ...outsideDraws.map(t => t.duration)).toFixed(0)} ms`
     );

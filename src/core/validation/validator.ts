@@ -212,17 +212,21 @@ export function summarizeValidation(tasks: ITaskValidation[], badTasks: Array<{ 
   };
 }
 
+/** A rate as the CLI and the tuner show it: one decimal, in percent. */
+export function percentText(rate: number): string {
+  return `${(100 * rate).toFixed(1)} %`;
+}
+
 /** The columns of a validation's table of tasks (the CLI's and the tuner's). */
 export const TASK_TABLE_COLUMNS = ['task', 'strides', 'passing', 'pass rate', 'status', 'note'];
 
 /** A validation's tasks as table rows: strides, passing strides, pass rate, LocoHub's label, why not checked. */
 export function taskTableRows(result: IValidationResult, none = '–'): Array<Array<string | number>> {
-  const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
   return result.tasks.map(task => [
     task.task,
     task.strides,
     task.strides - task.failingStrides,
-    task.strides ? percent(task.passRate) : none,
+    task.strides ? percentText(task.passRate) : none,
     task.strides ? labelText(task.label) : none,
     task.skipped ?? ''
   ]);
